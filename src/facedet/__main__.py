@@ -1,0 +1,5 @@
+import sys
+
+from facedet.cli import main
+
+sys.exit(main())

@@ -1,0 +1,87 @@
+"""Image input: paths, bytes or arrays, with clear errors for bad input; video frames."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ImageInput = str | os.PathLike | bytes | bytearray | memoryview | np.ndarray
+
+
+def _decode(buf: np.ndarray, what: str) -> np.ndarray:
+    img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    if img is None:
+        raise ValueError(f"{what}: not a decodable image (corrupt or unsupported format)")
+    return img
+
+
+def read_image(image: ImageInput, color: str = "bgr") -> np.ndarray:
+    """Return a contiguous BGR ``uint8`` ``(H, W, 3)`` array.
+
+    ``image`` is a path, encoded bytes or an array. ``color`` says the channel order of an array
+    input (``"bgr"``, the OpenCV default, or ``"rgb"``). Grey ``(H, W)`` and BGRA arrays are
+    converted. Anything else raises ``ValueError`` naming the problem.
+    """
+    if color not in ("bgr", "rgb"):
+        raise ValueError(f"color must be 'bgr' or 'rgb', got {color!r}")
+    if isinstance(image, (str, os.PathLike)):
+        path = Path(image)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such image file")
+        data = path.read_bytes()
+        if not data:
+            raise ValueError(f"{path}: empty file")
+        return _decode(np.frombuffer(data, np.uint8), str(path))
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        if len(image) == 0:
+            raise ValueError("image bytes are empty")
+        return _decode(np.frombuffer(image, np.uint8), "image bytes")
+    if isinstance(image, np.ndarray):
+        return _from_array(image, color)
+    raise ValueError(f"unsupported image input of type {type(image).__name__}: give a path, bytes or ndarray")
+
+
+def _from_array(arr: np.ndarray, color: str) -> np.ndarray:
+    if arr.dtype != np.uint8:
+        raise ValueError(f"image array must be uint8, got {arr.dtype} (scale floats to 0..255 and cast)")
+    if arr.ndim == 2:
+        arr = cv2.cvtColor(arr, cv2.COLOR_GRAY2BGR)
+    elif arr.ndim == 3 and arr.shape[2] == 4:
+        arr = cv2.cvtColor(arr, cv2.COLOR_RGBA2BGR if color == "rgb" else cv2.COLOR_BGRA2BGR)
+    elif arr.ndim == 3 and arr.shape[2] == 3:
+        if color == "rgb":
+            arr = arr[:, :, ::-1]
+    else:
+        raise ValueError(f"image array must be (H, W), (H, W, 3) or (H, W, 4), got shape {arr.shape}")
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"image array is empty: shape {arr.shape}")
+    return np.ascontiguousarray(arr)
+
+
+def iter_video_frames(source: str | int, every: int = 1) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(frame_index, BGR frame)`` from a video file or camera index, keeping every ``every``-th."""
+    if every < 1:
+        raise ValueError("every must be >= 1")
+    if isinstance(source, str) and not source.isdigit() and not Path(source).is_file():
+        raise FileNotFoundError(f"{source}: no such video file")
+    cap = cv2.VideoCapture(int(source) if isinstance(source, int) or source.isdigit() else source)
+    if not cap.isOpened():
+        raise ValueError(f"{source}: cannot open video")
+    idx = 0
+    try:
+        while True:
+            ok = cap.grab()
+            if not ok:
+                break
+            if idx % every == 0:
+                ok, frame = cap.retrieve()
+                if not ok:
+                    break
+                yield idx, frame
+            idx += 1
+    finally:
+        cap.release()

@@ -1,0 +1,27 @@
+"""What every ``Detector.forward`` returns: raw per-level tensors, nothing decoded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import Tensor
+
+
+@dataclass
+class HeadOutputs:
+    """Raw head outputs, one list entry per pyramid level (finest first).
+
+    - ``cls``: ``(B, H*W*A, C)`` classification **logits** (C = 1 for sigmoid heads, 2 for softmax
+      face/background heads).
+    - ``reg``: ``(B, H*W*A, 4)`` box regression in the family's own coding (SCRFD: distances
+      ``l t r b`` in stride units after the per-level Scale; SSD families: encoded offsets).
+    - ``kps``: ``(B, H*W*A, 10)`` landmark offsets in stride units, or None.
+    - ``feat_sizes``: ``(H, W)`` of each level, so priors can be built without re-running the net.
+
+    Rows are ordered location-major (y, then x), then anchor, as insightface's ONNX layout.
+    """
+
+    cls: list[Tensor]
+    reg: list[Tensor]
+    kps: list[Tensor] | None
+    feat_sizes: list[tuple[int, int]]

@@ -1,0 +1,1 @@
+"""Box operations and NMS in numpy and torch (no torchvision needed)."""
