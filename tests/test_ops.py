@@ -42,3 +42,16 @@ def test_batched_nms_separates_groups():
     scores = np.array([0.9, 0.8], np.float32)
     assert sorted(batched_nms_np(boxes, scores, np.array([0, 1]), 0.5).tolist()) == [0, 1]
     assert nms_np(boxes, scores, 0.5).tolist() == [0]
+
+
+def test_priors_layout():
+    from facedet.priors import grid_points, grid_points_np, square_anchors
+
+    pts = grid_points_np((2, 3), 8, num_anchors=2)
+    # location-major, anchor-minor; centres at the cell's top-left corner (SCRFD)
+    assert pts.shape == (12, 2)
+    assert pts[:4].tolist() == [[0, 0], [0, 0], [8, 0], [8, 0]]
+    assert pts[6].tolist() == [0, 8]
+    np.testing.assert_array_equal(grid_points((2, 3), 8, 2).numpy(), pts)
+    anc = square_anchors((1, 2), 16, [16, 32], offset=0.5)
+    assert anc.tolist() == [[0, 0, 16, 16], [-8, -8, 24, 24], [16, 0, 32, 16], [8, -8, 40, 24]]
