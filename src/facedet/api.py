@@ -1,0 +1,173 @@
+"""``FaceDetector``: the one-line detection API over a torch model or an ONNX Runtime session."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .io import ImageInput, iter_video_frames, read_image
+from .postprocess import SCRFDPostProcessor
+from .preprocess import Letterbox, normalize
+from .types import Detections
+
+DEFAULT_MODEL = "scrfd_500m"
+# SCRFD preprocessing, used for ONNX files that carry no metadata (insightface's exports).
+SCRFD_INPUT = {"mean": 127.5, "std": 128.0, "rgb": True}
+
+
+class FaceDetector:
+    """Detect faces in images, batches and videos.
+
+    ``model`` is a zoo name, an ``nn.Module`` (family SCRFD layout) or an ``.onnx`` path.
+    ``weights``: our checkpoint (.pt) or an official ONNX file for a zoo name; when None, the
+    packaged weights of that preset are used if we ship them, otherwise the model stays randomly
+    initialised and a warning says so. ``backend="onnx"`` runs ONNX Runtime (exporting a torch
+    model to a cached file first when needed). ``input_size=(W, H)`` letterboxes into a fixed
+    canvas (insightface's default 640x640); ``None`` keeps each image's size (capped by
+    ``max_side``) padded to a multiple of 32.
+    """
+
+    def __init__(
+        self,
+        model: str | nn.Module | Path = DEFAULT_MODEL,
+        weights: str | Path | None = None,
+        backend: str = "torch",
+        score_threshold: float = 0.5,
+        nms_threshold: float = 0.4,
+        input_size: tuple[int, int] | None = (640, 640),
+        max_side: int | None = None,
+        device: str | torch.device = "cpu",
+        num_threads: int | None = None,
+        max_faces: int | None = None,
+        clip: bool = True,
+    ):
+        if backend not in ("torch", "onnx"):
+            raise ValueError(f"backend must be 'torch' or 'onnx', got {backend!r}")
+        self.backend = backend
+        self.device = torch.device(device)
+        self.clip = clip
+        if num_threads and backend == "torch":
+            torch.set_num_threads(num_threads)
+        self.ort = None
+        self.model: nn.Module | None = None
+        onnx_file = _onnx_path(model, weights)
+        if backend == "onnx" and onnx_file is not None:
+            from .export.runtime import OrtModel
+
+            self.ort = OrtModel(onnx_file, num_threads=num_threads)
+            strides, num_anchors, pre = self.ort.strides, 2, SCRFD_INPUT
+            fixed = self.ort.session.get_inputs()[0].shape[2:]
+            if all(isinstance(v, int) for v in fixed):  # a static-shape export dictates the canvas
+                input_size = (int(fixed[1]), int(fixed[0]))
+        else:
+            self.model = _resolve_torch_model(model, weights).to(self.device).eval()
+            strides, num_anchors = tuple(self.model.strides), int(self.model.num_anchors)
+            pre = {"mean": self.model.input_mean, "std": self.model.input_std, "rgb": self.model.input_rgb}
+            if backend == "onnx":
+                import tempfile
+
+                from .export.onnx import export_onnx
+                from .export.runtime import OrtModel
+
+                self._tmpdir = tempfile.TemporaryDirectory(prefix="facedet-onnx-")
+                path = export_onnx(self.model, Path(self._tmpdir.name) / "model.onnx")
+                self.ort = OrtModel(path, num_threads=num_threads)
+        self.preprocess = Letterbox(input_size=input_size, max_side=max_side)
+        self.mean, self.std, self.rgb = float(pre["mean"]), float(pre["std"]), bool(pre["rgb"])
+        self.post = SCRFDPostProcessor(
+            strides=strides, num_anchors=num_anchors, score_threshold=score_threshold,
+            nms_threshold=nms_threshold, max_faces=max_faces,
+        )
+
+    @property
+    def score_threshold(self) -> float:
+        return self.post.score_threshold
+
+    @score_threshold.setter
+    def score_threshold(self, value: float) -> None:
+        self.post.score_threshold = value
+
+    def detect(self, image: ImageInput, color: str = "bgr") -> Detections:
+        """Faces in one image (path, bytes or uint8 array)."""
+        return self.detect_batch([image], color=color)[0]
+
+    def detect_batch(self, images: Sequence[ImageInput], color: str = "bgr") -> list[Detections]:
+        """Faces in several images; images whose canvases share a size run as one batch."""
+        arrays = [read_image(im, color) for im in images]
+        prepared = [self.preprocess(a) for a in arrays]
+        results: list[Detections | None] = [None] * len(arrays)
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, (canvas, _) in enumerate(prepared):
+            groups.setdefault(canvas.shape[:2], []).append(i)
+        batch_limit = 1 if self.ort is not None and self._ort_batch_is_fixed() else len(arrays)
+        for idxs in groups.values():
+            for start in range(0, len(idxs), batch_limit):
+                chunk = idxs[start : start + batch_limit]
+                blob = normalize([prepared[i][0] for i in chunk], self.mean, self.std, self.rgb)
+                dets = self._run(blob, [prepared[i][1] for i in chunk], [arrays[i].shape[:2] for i in chunk])
+                for i, d in zip(chunk, dets, strict=True):
+                    results[i] = d
+        return [r for r in results if r is not None]
+
+    def detect_video(self, source: str | int, every: int = 1) -> Iterator[tuple[int, Detections]]:
+        """``(frame_index, Detections)`` for every ``every``-th frame of a file or camera index."""
+        for idx, frame in iter_video_frames(source, every=every):
+            yield idx, self.detect(frame)
+
+    def _ort_batch_is_fixed(self) -> bool:
+        assert self.ort is not None
+        return isinstance(self.ort.session.get_inputs()[0].shape[0], int)
+
+    def _run(self, blob: np.ndarray, scales: list[float], shapes: list[tuple[int, int]]) -> list[Detections]:
+        h, w = blob.shape[2:]
+        feat_sizes = [(-(-h // s), -(-w // s)) for s in self.post.strides]
+        out: list[Detections] = []
+        if self.ort is not None:
+            scores, boxes, kps = self.ort(blob)
+            for b, (scale, hw) in enumerate(zip(scales, shapes, strict=True)):
+                k = None if kps is None else [x[b] for x in kps]
+                out.append(self.post([x[b] for x in scores], [x[b] for x in boxes], k, feat_sizes, scale,
+                                     hw if self.clip else None))
+            return out
+        assert self.model is not None
+        with torch.inference_mode():
+            res = self.model(torch.from_numpy(blob).to(self.device))
+            sig = [c.sigmoid() for c in res.cls]
+            for b, (scale, hw) in enumerate(zip(scales, shapes, strict=True)):
+                k = None if res.kps is None else [x[b] for x in res.kps]
+                out.append(self.post.decode_torch([x[b] for x in sig], [x[b] for x in res.reg], k, res.feat_sizes,
+                                                  scale, hw if self.clip else None))
+        return out
+
+
+def _onnx_path(model: object, weights: object) -> Path | None:
+    for cand in (weights, model):
+        if isinstance(cand, (str, Path)) and str(cand).endswith(".onnx"):
+            return Path(cand)
+    return None
+
+
+def _resolve_torch_model(model: str | nn.Module | Path, weights: str | Path | None) -> nn.Module:
+    if isinstance(model, nn.Module):
+        if weights is not None:
+            from .zoo import load_weights_into
+
+            load_weights_into(model, weights)
+        return model
+    from . import zoo
+
+    name = str(model)
+    if weights is None:
+        weights = zoo.default_weights(name)
+        if weights is None:
+            warnings.warn(
+                f"no trained weights are packaged for {name!r}: the model is randomly initialised; "
+                "pass weights=... (a facedet .pt or an official .onnx)",
+                stacklevel=3,
+            )
+    return zoo.load_model(name, weights=weights)

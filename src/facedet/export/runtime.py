@@ -1,0 +1,47 @@
+"""ONNX Runtime session with explicit thread settings, returning outputs by name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+class OrtModel:
+    """Thin wrapper over ``onnxruntime.InferenceSession`` for SCRFD-layout models.
+
+    ``num_threads`` sets intra-op threads (inter-op is 1, sequential execution): benchmarks and
+    servers should always set it. ``strides``/``has_kps`` are read from the output names.
+    """
+
+    def __init__(self, path: str | Path, num_threads: int | None = None, providers: list[str] | None = None):
+        import onnxruntime as ort
+
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such ONNX file")
+        opts = ort.SessionOptions()
+        if num_threads:
+            opts.intra_op_num_threads = num_threads
+        opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(path), opts, providers=providers or ["CPUExecutionProvider"])
+        self.input_name = self.session.get_inputs()[0].name
+        outs = self.session.get_outputs()
+        self.output_names = [o.name for o in outs]
+        self.num_outputs = len(outs)
+        self.has_kps = self.num_outputs == 9
+        if self.num_outputs not in (6, 9):
+            raise ValueError(f"{path}: expected 6 or 9 outputs (SCRFD layout), found {self.num_outputs}")
+        self.strides = (8, 16, 32)
+        # Official files name outputs by number; ours by role. Order is the same: scores, boxes, kps.
+
+    def __call__(self, blob: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray] | None]:
+        """Run on a ``(B, 3, H, W)`` float32 blob; returns per-level (scores, boxes, kps) with a batch axis."""
+        outs = self.session.run(None, {self.input_name: blob})
+        b = blob.shape[0]
+        outs = [o.reshape(b, -1, o.shape[-1]) if o.ndim == 2 or o.shape[0] != b else o for o in outs]
+        scores, boxes = outs[0:3], outs[3:6]
+        kps = outs[6:9] if self.has_kps else None
+        return scores, boxes, kps

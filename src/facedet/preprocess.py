@@ -1,0 +1,66 @@
+"""Image -> network input: letterbox resize to a multiple of 32 and normalisation.
+
+Two sizing modes (``Letterbox``):
+- ``input_size=(W, H)``: fit the image inside a fixed canvas keeping its aspect ratio and paste it at
+  the top-left, as insightface's SCRFD ``detect`` does (canvas 640x640 by default).
+- ``input_size=None``: keep the image's own scale (capped by ``max_side``) and pad bottom/right to
+  a multiple of ``divisor``; this is SCRFD's "original size" test mode.
+
+Padding is applied to pixels before normalisation (``pad_value=0``, black, as insightface);
+mmdet's test path pads after normalisation (mid-grey): set ``pad_value=127.5`` to reproduce it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Letterbox:
+    """Resize-and-pad policy; ``__call__`` returns the padded uint8 canvas and the scale used."""
+
+    input_size: tuple[int, int] | None = (640, 640)
+    max_side: int | None = None
+    divisor: int = 32
+    pad_value: float = 0.0
+
+    def target_shape(self, h: int, w: int) -> tuple[float, int, int, int, int]:
+        """``(scale, new_h, new_w, canvas_h, canvas_w)`` for an ``h x w`` image."""
+        if self.input_size is not None:
+            cw, ch = self.input_size
+            if cw % self.divisor or ch % self.divisor:
+                raise ValueError(f"input_size {self.input_size} must be multiples of {self.divisor}")
+            # insightface's arithmetic (int truncation), so boxes match the reference pipeline
+            if h / w > ch / cw:
+                nh, nw = ch, max(1, int(ch / (h / w)))
+            else:
+                nh, nw = max(1, int(cw * (h / w))), cw
+            return nh / h, nh, nw, ch, cw
+        scale = 1.0 if self.max_side is None else min(1.0, self.max_side / max(h, w))
+        nh, nw = max(1, int(round(h * scale))), max(1, int(round(w * scale)))
+        d = self.divisor
+        return nh / h, nh, nw, -(-nh // d) * d, -(-nw // d) * d
+
+    def __call__(self, img: np.ndarray) -> tuple[np.ndarray, float]:
+        h, w = img.shape[:2]
+        scale, nh, nw, ch, cw = self.target_shape(h, w)
+        resized = img if (nh, nw) == (h, w) else cv2.resize(img, (nw, nh), interpolation=cv2.INTER_LINEAR)
+        canvas = np.full((ch, cw, 3), self.pad_value, dtype=np.uint8)
+        canvas[:nh, :nw] = resized
+        return canvas, scale
+
+
+def normalize(
+    canvases: np.ndarray | list[np.ndarray], mean: float, std: float, rgb: bool
+) -> np.ndarray:
+    """BGR uint8 ``(H, W, 3)`` canvases (same size) -> float32 ``(B, 3, H, W)`` ``(x - mean) / std``."""
+    batch = np.stack(canvases) if isinstance(canvases, list) else canvases[None]
+    if rgb:
+        batch = batch[..., ::-1]
+    x = batch.transpose(0, 3, 1, 2).astype(np.float32)
+    x -= np.float32(mean)
+    x *= np.float32(1.0 / std)
+    return np.ascontiguousarray(x)
