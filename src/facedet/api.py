@@ -155,15 +155,16 @@ def _onnx_path(model: object, weights: object) -> Path | None:
 def _resolve_torch_model(model: str | nn.Module | Path, weights: str | Path | None) -> nn.Module:
     if isinstance(model, nn.Module):
         if weights is not None:
-            from .zoo import load_weights_into
+            from .zoo import load_state
 
-            load_weights_into(model, weights)
+            load_state(model, weights)
         return model
     from . import zoo
+    from .pretrained import default_weights
 
     name = str(model)
     if weights is None:
-        weights = zoo.default_weights(name)
+        weights = default_weights(name)
         if weights is None:
             warnings.warn(
                 f"no trained weights are packaged for {name!r}: the model is randomly initialised; "
