@@ -1,1 +1,5 @@
-"""models/heads."""
+"""Detection heads: SCRFD."""
+
+from .scrfd_head import SCRFDHead
+
+__all__ = ["SCRFDHead"]

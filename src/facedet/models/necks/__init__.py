@@ -1,1 +1,5 @@
-"""models/necks."""
+"""Necks: PAFPN (SCRFD)."""
+
+from .pafpn import PAFPN
+
+__all__ = ["PAFPN"]

@@ -1,0 +1,68 @@
+"""Zoo: names, building with overrides, published numbers, cached download with sha256, loading."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+import torch
+
+from facedet import zoo
+
+
+def test_list_and_published() -> None:
+    names = zoo.list_models()
+    for n in ("scrfd_500m", "scrfd_1g", "scrfd_2.5g", "scrfd_10g", "scrfd_34g",
+              "scrfd_500m_kps", "scrfd_2.5g_kps", "scrfd_10g_kps"):
+        assert n in names
+    p = zoo.published("scrfd_2.5g")
+    assert (p["easy"], p["medium"], p["hard"], p["params_m"]) == (93.78, 92.16, 77.87, 0.67)
+    with pytest.raises(ValueError, match="unknown model"):
+        zoo.build_model("scrfd_3g")
+
+
+def test_build_with_overrides() -> None:
+    m = zoo.build_model("scrfd_500m", use_kps=True)
+    assert m.has_kps and m.config.use_kps
+
+
+def _write_pt(tmp_path: Path, as_checkpoint: bool) -> tuple[Path, torch.nn.Module]:
+    torch.manual_seed(1)
+    src = zoo.build_model("scrfd_500m")
+    for p in src.parameters():
+        p.data.normal_()
+    path = tmp_path / "w.pt"
+    torch.save({"model": src.state_dict(), "epoch": 3} if as_checkpoint else src.state_dict(), path)
+    return path, src
+
+
+@pytest.mark.parametrize("as_checkpoint", [False, True])
+def test_load_model_pt(tmp_path: Path, as_checkpoint: bool) -> None:
+    path, src = _write_pt(tmp_path, as_checkpoint)
+    model = zoo.load_model("scrfd_500m", path)
+    assert not model.training
+    for k, v in src.state_dict().items():
+        torch.testing.assert_close(model.state_dict()[k], v)
+    with pytest.raises(FileNotFoundError):
+        zoo.load_model("scrfd_500m", tmp_path / "missing.pt")
+
+
+def test_download_weights_file_url_and_sha(tmp_path: Path) -> None:
+    path, _ = _write_pt(tmp_path, False)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    cache = tmp_path / "cache"
+    got = zoo.download_weights("scrfd_500m", cache_dir=cache, url=path.as_uri(), sha256=digest)
+    assert got.parent == cache and got.read_bytes() == path.read_bytes()
+    path.unlink()  # second call must come from the cache, not the (now missing) URL
+    assert zoo.download_weights("scrfd_500m", cache_dir=cache, url=path.as_uri(), sha256=digest) == got
+    other = tmp_path / "other"
+    src2, _ = _write_pt(tmp_path, True)
+    with pytest.raises(ValueError, match="sha256 mismatch"):
+        zoo.download_weights("scrfd_500m", cache_dir=other, url=src2.as_uri(), sha256=digest)
+    assert not any(other.iterdir())  # no partial file left behind
+
+
+def test_download_without_url_says_where(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="1drv.ms"):
+        zoo.download_weights("scrfd_10g", cache_dir=tmp_path)
