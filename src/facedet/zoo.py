@@ -94,6 +94,8 @@ def _scrfd_entries() -> dict[str, ZooEntry]:
             note="official .pth on OneDrive (README link, no direct URL); ONNX exports via insightface "
             "releases / mirrors: pass url= to download_weights",
         )
+        if name == "scrfd_500m_kps":
+            published["note"] = "README params/FLOPs copied from the 500M row; the config builds 0.631 M, 0.584 G"
         entries[name] = ZooEntry(build, published, weights, _import_scrfd_onnx)
     return entries
 

@@ -1,0 +1,44 @@
+"""``facedet zoo``: every zoo model with its published AP / params / FLOPs beside our own counts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def _fmt(v: object, spec: str) -> str:
+    return format(v, spec) if isinstance(v, (int, float)) else "-"
+
+
+def _run(args: argparse.Namespace) -> int:
+    import torch
+
+    from ..analysis.flops import count_complexity
+    from ..zoo import build_model, list_models, published
+
+    torch.set_num_threads(2)
+    rows = []
+    for name in list_models():
+        c = count_complexity(build_model(name), (640, 480))
+        pub = published(name)
+        rows.append({"name": name, **{k: pub.get(k) for k in ("easy", "medium", "hard", "params_m", "flops_g")},
+                     "params": c.params, "macs": c.macs})
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    head = (f"{'model':<16s} {'easy':>6s} {'medium':>6s} {'hard':>6s} | "
+            f"{'params M':>8s} {'ours':>7s} | {'FLOPs G':>7s} {'ours':>7s}")
+    print("WIDER FACE val AP (published) and size; FLOPs = MACs at 640x480 (mmcv convention)")
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        ap = " ".join(_fmt(r[k], "6.2f") for k in ("easy", "medium", "hard"))
+        print(f"{r['name']:<16s} {ap} | {_fmt(r['params_m'], '8.2f')} {r['params'] / 1e6:7.3f} | "
+              f"{_fmt(r['flops_g'], '7.3f')} {r['macs'] / 1e9:7.3f}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("zoo", help="list zoo models with published and measured size")
+    p.add_argument("--json", action="store_true", help="machine-readable rows")
+    p.set_defaults(func=_run)
