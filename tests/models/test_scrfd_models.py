@@ -89,8 +89,8 @@ def test_init_and_state_dict_names() -> None:
     ):
         assert key in sd, key
     kps = PRESETS["scrfd_500m_kps"]().state_dict()
-    assert "bbox_head.cls_stride_convs.16.1.pointwise_conv.bn.running_mean" in kps
-    assert "bbox_head.stride_kps.32.weight" in kps and not any(k.startswith("bbox_head.scales") for k in kps)
+    assert "bbox_head.cls_stride_convs.(16, 16).1.pointwise_conv.bn.running_mean" in kps
+    assert "bbox_head.stride_kps.(32, 32).weight" in kps and not any(k.startswith("bbox_head.scales") for k in kps)
     assert "backbone.stem.1.3.weight" in kps  # MobileNet conv_dw pointwise conv
 
 

@@ -3,8 +3,9 @@
 Shared mode (GN, one set of modules run on every level, per-level learnable ``Scale`` on reg) and
 per-stride mode (BN, one set per stride, the ``_kps`` models) as insightface's ``SCRFDHead`` with
 ``cls_reg_share=True``. Names (``cls_stride_convs[key]``, ``stride_cls``, ``stride_reg``,
-``stride_kps``, ``scales.i.scale``) match mmdet checkpoints; per-stride keys are ``"8"``, ``"16"``,
-``"32"`` (spec §8), the shared key is ``"0"``.
+``stride_kps``, ``scales.i.scale``) match mmdet checkpoints; per-stride keys are ``"(8, 8)"``,
+``"(16, 16)"``, ``"(32, 32)"`` (``str`` of mmdet's anchor-generator stride pairs, as the official
+exports' initializer names show), the shared key is ``"0"``.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class SCRFDHead(nn.Module):
         self.shared = shared
         self.use_kps = use_kps
         self.dw_conv = dw_conv
-        keys = ["0"] if shared else [str(s) for s in self.strides]
+        keys = ["0"] if shared else [self.level_key(i) for i in range(len(self.strides))]
         self.cls_stride_convs = nn.ModuleDict()
         self.stride_cls = nn.ModuleDict()
         self.stride_reg = nn.ModuleDict()
@@ -76,6 +77,11 @@ class SCRFDHead(nn.Module):
         self.scales = nn.ModuleList(Scale(1.0) for _ in self.strides) if use_scale else None
         self.init_weights()
 
+    def level_key(self, level: int) -> str:
+        """ModuleDict key of the modules used on ``level``."""
+        s = self.strides[level]
+        return "0" if self.shared else str((s, s))
+
     def init_weights(self) -> None:
         """Every conv N(0, 0.01) with zero bias, cls bias -4.595; norms (1, 0) (insightface init)."""
         for m in self.modules():
@@ -93,7 +99,7 @@ class SCRFDHead(nn.Module):
         self, x: torch.Tensor, level: int
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """One level: tower, then cls (B,HWA,C) logits, reg (B,HWA,4), kps (B,HWA,2K) or None."""
-        key = "0" if self.shared else str(self.strides[level])
+        key = self.level_key(level)
         feat = x
         for conv in self.cls_stride_convs[key]:
             feat = conv(feat)
