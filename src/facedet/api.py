@@ -65,7 +65,7 @@ class FaceDetector:
             if all(isinstance(v, int) for v in fixed):  # a static-shape export dictates the canvas
                 input_size = (int(fixed[1]), int(fixed[0]))
         else:
-            self.model = _resolve_torch_model(model, weights).to(self.device).eval()
+            self.model = resolve_model(model, weights).to(self.device).eval()
             strides, num_anchors = tuple(self.model.strides), int(self.model.num_anchors)
             pre = {"mean": self.model.input_mean, "std": self.model.input_std, "rgb": self.model.input_rgb}
             if backend == "onnx":
@@ -152,23 +152,30 @@ def _onnx_path(model: object, weights: object) -> Path | None:
     return None
 
 
-def _resolve_torch_model(model: str | nn.Module | Path, weights: str | Path | None) -> nn.Module:
-    if isinstance(model, nn.Module):
-        if weights is not None:
-            from .zoo import load_state
+def resolve_model(model: str | nn.Module | Path, weights: str | Path | None = None) -> nn.Module:
+    """A torch model from a zoo name or module plus weights.
 
-            load_state(model, weights)
-        return model
+    ``weights``: a facedet ``.pt``, an official ``.onnx`` (imported), ``"official"`` (the zoo
+    downloads the published file to its cache), or None: the weights facedet ships for that preset,
+    else a randomly initialised model with a warning.
+    """
     from . import zoo
     from .pretrained import default_weights
 
+    if isinstance(model, nn.Module):
+        if weights is not None:
+            zoo.load_state(model, weights)
+        return model
     name = str(model)
+    if weights == "official":
+        return zoo.load_model(name, weights=None)
     if weights is None:
         weights = default_weights(name)
         if weights is None:
             warnings.warn(
-                f"no trained weights are packaged for {name!r}: the model is randomly initialised; "
-                "pass weights=... (a facedet .pt or an official .onnx)",
+                f"no trained weights are packaged for {name!r}: the model is randomly initialised; pass "
+                "weights=... (a facedet .pt, an official .onnx, or 'official' to download the published file)",
                 stacklevel=3,
             )
+            return zoo.build_model(name)
     return zoo.load_model(name, weights=weights)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -66,9 +67,28 @@ def export_onnx(
     tmp = path.with_suffix(path.suffix + ".tmp")
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # the legacy exporter is deliberate (see above)
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)  # shape checks in forward trace as constants
         torch.onnx.export(
             wrapper, (dummy,), str(tmp), input_names=["input.1"], output_names=names,
             dynamic_axes=axes, opset_version=opset, dynamo=False, do_constant_folding=True,
         )
     tmp.replace(path)
     return path
+
+
+def check_parity(model: nn.Module, onnx_path: str | Path, input_size: tuple[int, int] = (640, 480),
+                 batch: int = 1, seed: int = 0) -> float:
+    """Largest absolute difference between torch and ONNX Runtime outputs on a random input.
+
+    ``input_size`` (W, H) may differ from the export's trace size: that checks the dynamic axes too.
+    """
+    from .runtime import OrtModel
+
+    w, h = input_size
+    x = torch.from_numpy(
+        np.random.default_rng(seed).standard_normal((batch, 3, h, w)).astype("float32"))
+    with torch.no_grad():
+        ref = ExportWrapper(model.eval().cpu())(x)
+    ort = OrtModel(onnx_path, num_threads=1)
+    outs = ort.session.run(None, {ort.input_name: x.numpy()})
+    return max(float(abs(a.numpy() - b.reshape(a.shape)).max()) for a, b in zip(ref, outs, strict=True))

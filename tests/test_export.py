@@ -1,0 +1,34 @@
+"""ONNX export of zoo presets: official output layout, dynamic batch/size, torch-vs-ORT parity."""
+
+import json
+
+import onnx
+import pytest
+
+from facedet.cli import main
+from facedet.export.onnx import check_parity, export_onnx
+from facedet.zoo import build_model
+
+
+@pytest.mark.parametrize("name", ["scrfd_500m", "scrfd_2.5g_kps"])
+def test_export_layout_and_parity(name, tmp_path):
+    model = build_model(name)
+    path = export_onnx(model, tmp_path / f"{name}.onnx", input_size=(320, 320))
+    graph = onnx.load(str(path)).graph
+    names = [o.name for o in graph.output]
+    expect = ["score_8", "score_16", "score_32", "bbox_8", "bbox_16", "bbox_32"]
+    if model.has_kps:
+        expect += ["kps_8", "kps_16", "kps_32"]
+    assert names == expect
+    dims = graph.input[0].type.tensor_type.shape.dim
+    assert [d.dim_param for d in dims] == ["batch", "", "height", "width"]
+    # a different batch and size than the trace: dynamic axes must hold
+    assert check_parity(model, path, input_size=(224, 160), batch=2) < 1e-4
+
+
+def test_export_cli(tmp_path, capsys, recwarn):
+    out = tmp_path / "m.onnx"
+    assert main(["export", "scrfd_500m", "--out", str(out), "--size", "320", "320"]) == 0
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert res["parity"] is True and out.is_file()
+    assert any("randomly initialised" in str(w.message) for w in recwarn)
