@@ -77,8 +77,3 @@ class Detections:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict())
-
-    def to_wider_rows(self) -> np.ndarray:
-        """Rows ``x y w h score`` as the WIDER FACE prediction files want them."""
-        b = self.boxes
-        return np.column_stack([b[:, 0], b[:, 1], b[:, 2] - b[:, 0], b[:, 3] - b[:, 1], self.scores])

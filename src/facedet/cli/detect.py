@@ -41,27 +41,13 @@ def iter_images(paths: list[str]) -> list[Path]:
     return files
 
 
-def write_wider_prediction(root: Path, image_path: Path, rows) -> Path:
-    """Write ``<root>/<event>/<name>.txt`` (event = the image's parent folder), rows sorted by score."""
-    import numpy as np
-
-    order = np.argsort(-rows[:, 4], kind="stable") if len(rows) else np.zeros(0, int)
-    out = root / image_path.parent.name / f"{image_path.stem}.txt"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    lines = [image_path.stem, str(len(rows))]
-    lines += [" ".join(f"{v:.3f}" for v in r[:4]) + f" {r[4]:.6f}" for r in rows[order]]
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text("\n".join(lines) + "\n")
-    tmp.replace(out)
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
     import cv2
     from tqdm import tqdm
 
     from ..api import FaceDetector
     from ..draw import draw_detections
+    from ..eval.predictions import write_predictions
     from ..io import read_image
 
     files = iter_images(args.paths)
@@ -82,5 +68,5 @@ def run(args: argparse.Namespace) -> int:
         if args.out:
             cv2.imwrite(str(args.out / f"{f.stem}.jpg"), draw_detections(img, dets))
         if args.wider_out:
-            write_wider_prediction(args.wider_out, f, dets.to_wider_rows())
+            write_predictions(args.wider_out, {(f.parent.name, f.stem): dets})
     return 0
