@@ -1,0 +1,124 @@
+"""``facedet eval {wider,fddb}``: the official WIDER FACE and FDDB protocols from files on disk.
+
+``facedet eval wider --pred DIR --gt GT_DIR [--images IMAGES_DIR] [--json] [--plot PNG] [--out JSON]``
+  DIR holds ``<event>/<name>.txt`` prediction files; GT_DIR the four official ``.mat`` files. With
+  ``--images`` only images present as ``<IMAGES_DIR>/<event>/<name>.jpg`` are evaluated (dev-val-144).
+  ``--json`` prints exactly one object ``{"easy", "medium", "hard", "all"}`` on stdout; warnings about
+  missing or malformed files go to stderr (``--strict`` makes a malformed file an error).
+
+``facedet eval fddb --dets FILE --folds DIR --sizes SIZES_FILE [--format rect|ellipse] [--fp 1000]
+  [--ellipses FILE] [--roc-prefix PREFIX] [--json] [--plot PNG] [--out JSON]``
+  FILE is the official detection output (all folds concatenated, or any subset of images); DIR holds
+  ``FDDB-fold-XX.txt`` and ``FDDB-fold-XX-ellipseList.txt``; SIZES_FILE gives every image's size, either
+  text lines ``<image name> <width> <height>`` or a JSON object ``{name: [width, height]}``. The scalar
+  reported is the discrete TPR at ``--fp`` false positives (largest TPR among ROC points with FP <= k).
+  ``--roc-prefix`` writes ``<PREFIX>DiscROC.txt`` and ``<PREFIX>ContROC.txt`` in the official format.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("eval", help="evaluate detections with the WIDER FACE or FDDB protocol")
+    sub = p.add_subparsers(dest="protocol", metavar="PROTOCOL")
+    sub.required = True
+
+    w = sub.add_parser("wider", help="WIDER FACE val Easy/Medium/Hard (+all) AP, official MATLAB semantics")
+    w.add_argument("--pred", required=True, help="prediction folder <event>/<name>.txt")
+    w.add_argument("--gt", required=True, help="folder with wider_face_val.mat and wider_{easy,medium,hard}_val.mat")
+    w.add_argument("--images", default=None, help="evaluate only images present in this WIDER_val/images folder")
+    w.add_argument("--json", action="store_true", help="print one JSON object of APs and nothing else")
+    w.add_argument("--plot", default=None, help="save the PR curves to this PNG")
+    w.add_argument("--out", default=None, help="save APs, counts and PR curves to this JSON file")
+    w.add_argument("--strict", action="store_true", help="a malformed prediction file is an error")
+    w.add_argument("--score-precision", choices=("double", "single"), default="double",
+                   help="normalisation arithmetic (single emulates MATLAB's mixed single/double rules)")
+    w.set_defaults(func=_run_wider)
+
+    f = sub.add_parser("fddb", help="FDDB discrete/continuous ROC, official tool semantics")
+    f.add_argument("--dets", required=True, help="detection file (name, count, rows per image)")
+    f.add_argument("--folds", required=True, help="folder with FDDB-fold-XX.txt and FDDB-fold-XX-ellipseList.txt")
+    f.add_argument("--sizes", required=True, help="image sizes: lines '<name> <W> <H>' or JSON {name: [W, H]}")
+    f.add_argument("--format", choices=("rect", "ellipse"), default="rect",
+                   help="detection rows: 'x y w h score' (rect, -f 0) or 'ra rb theta cx cy score' (-f 1)")
+    f.add_argument("--fold-ids", default="1-10", help="folds to evaluate, e.g. '1-10' or '1,3'")
+    f.add_argument("--ellipses", default=None,
+                   help="alternative ellipse list for all selected images (e.g. the 5,409-face list)")
+    f.add_argument("--fp", type=int, default=1000, help="report TPR at this many false positives")
+    f.add_argument("--roc-prefix", default=None, help="write <PREFIX>DiscROC.txt and <PREFIX>ContROC.txt")
+    f.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
+    f.add_argument("--plot", default=None, help="save the ROC curves to this PNG")
+    f.add_argument("--out", default=None, help="save the result to this JSON file")
+    f.set_defaults(func=_run_fddb)
+
+
+def _warn(msgs: list[str]) -> None:
+    for m in msgs:
+        print(f"facedet eval: warning: {m}", file=sys.stderr)
+
+
+def _run_wider(args: argparse.Namespace) -> int:
+    from facedet.eval.plots import plot_wider_pr, save_json
+    from facedet.eval.wider import evaluate_wider_dir
+
+    result, report = evaluate_wider_dir(args.pred, args.gt, images_dir=args.images, strict=args.strict,
+                                        score_precision=args.score_precision)
+    _warn(report.messages())
+    if args.out:
+        save_json({**result.to_dict(), "missing_files": report.missing, "invalid_files": report.invalid},
+                  args.out)
+    if args.plot:
+        plot_wider_pr(result, args.plot)
+    if args.json:
+        print(json.dumps({k: result.aps[k] for k in ("easy", "medium", "hard", "all")}))
+        return 0
+    kind = f"subset of {result.num_images} images" if result.subset else f"{result.num_images} images"
+    print(f"WIDER FACE val ({kind}, {result.num_detections} detections)")
+    print(f"{'setting':<8} {'AP':>8} {'faces':>7}")
+    for name, s in result.settings.items():
+        print(f"{name:<8} {s.ap:>8.4f} {s.num_faces:>7d}")
+    return 0
+
+
+def _fold_ids(text: str) -> list[int]:
+    out: list[int] = []
+    for part in text.split(","):
+        if "-" in part:
+            a, b = part.split("-", 1)
+            out.extend(range(int(a), int(b) + 1))
+        elif part.strip():
+            out.append(int(part))
+    if not out or any(not 1 <= i <= 10 for i in out):
+        raise ValueError(f"--fold-ids must name folds 1..10, got {text!r}")
+    return out
+
+
+def _run_fddb(args: argparse.Namespace) -> int:
+    from facedet.data.fddb import load_fddb_folds
+    from facedet.eval.fddb import evaluate_fddb, read_fddb_detections, read_image_sizes
+    from facedet.eval.plots import plot_fddb_roc, save_json
+
+    images = load_fddb_folds(args.folds, _fold_ids(args.fold_ids), ellipse_file=args.ellipses)
+    dets = read_fddb_detections(args.dets, fmt=args.format)
+    sizes = read_image_sizes(args.sizes)
+    result = evaluate_fddb(dets, images, sizes, fmt=args.format, fp_limit=args.fp)
+    _warn(result.warnings)
+    if args.roc_prefix:
+        result.roc.write(args.roc_prefix)
+    if args.out:
+        save_json(result.to_dict(), args.out)
+    if args.plot:
+        plot_fddb_roc(result, args.plot)
+    summary = {"tpr_disc": result.tpr_disc_at, "tpr_cont": result.tpr_cont_at, "fp": args.fp,
+               "num_images": result.num_images, "num_faces": result.roc.num_faces}
+    if args.json:
+        print(json.dumps(summary))
+        return 0
+    print(f"FDDB ({result.num_images} images, {result.roc.num_faces} faces, {result.num_detections} detections)")
+    print(f"discrete TPR @ {args.fp} FP:   {result.tpr_disc_at:.4f}")
+    print(f"continuous TPR @ {args.fp} FP: {result.tpr_cont_at:.4f}")
+    return 0

@@ -1,0 +1,89 @@
+"""Saving evaluation results: WIDER PR curves and FDDB ROC curves as PNG (matplotlib, Agg) and JSON.
+
+JSON is written with NaN replaced by ``null`` so that any JSON reader accepts it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from facedet.eval.fddb import FddbResult
+    from facedet.eval.wider import WiderResult
+
+
+def _clean(obj: Any) -> Any:
+    """Replace NaN/inf floats by None, recursively (strict JSON)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def save_json(data: dict, path: str | Path) -> Path:
+    """Write ``data`` as indented strict JSON (NaN -> null); creates the parent folder."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_clean(data), indent=1) + "\n")
+    return path
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_wider_pr(result: WiderResult, path: str | Path, title: str | None = None) -> Path:
+    """One PNG with the PR curve of every setting, AP in the legend (as MATLAB's ``wider_plot.m``)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 5), dpi=100)
+    for name, s in result.settings.items():
+        ax.plot(s.recall, s.precision, label=f"{name}: AP {s.ap:.4f} ({s.num_faces} faces)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.01)
+    ax.set_xlabel("recall")
+    ax.set_ylabel("precision")
+    subset = " (subset)" if result.subset else ""
+    ax.set_title(title or f"WIDER FACE val{subset}: {result.num_images} images")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def plot_fddb_roc(result: FddbResult, path: str | Path, title: str | None = None,
+                  max_fp: float | None = 2000) -> Path:
+    """Discrete and continuous ROC (TPR against the absolute number of false positives)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 5), dpi=100)
+    roc = result.roc
+    ax.plot(roc.fp, roc.tpr_disc, label=f"discrete (TPR@{result.fp_limit} FP = {result.tpr_disc_at:.4f})")
+    ax.plot(roc.fp, roc.tpr_cont, label=f"continuous (TPR@{result.fp_limit} FP = {result.tpr_cont_at:.4f})")
+    if max_fp is not None:
+        ax.set_xlim(0, max_fp)
+    ax.set_ylim(0, 1.0)
+    ax.set_xlabel("false positives")
+    ax.set_ylabel("true positive rate")
+    ax.set_title(title or f"FDDB: {result.num_images} images, {roc.num_faces} faces")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
