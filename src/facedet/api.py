@@ -77,6 +77,7 @@ class FaceDetector:
                 self._tmpdir = tempfile.TemporaryDirectory(prefix="facedet-onnx-")
                 path = export_onnx(self.model, Path(self._tmpdir.name) / "model.onnx")
                 self.ort = OrtModel(path, num_threads=num_threads)
+        self._blob: np.ndarray | None = None
         self.preprocess = Letterbox(input_size=input_size, max_side=max_side)
         self.mean, self.std, self.rgb = float(pre["mean"]), float(pre["std"]), bool(pre["rgb"])
         self.post = SCRFDPostProcessor(
@@ -108,7 +109,8 @@ class FaceDetector:
         for idxs in groups.values():
             for start in range(0, len(idxs), batch_limit):
                 chunk = idxs[start : start + batch_limit]
-                blob = normalize([prepared[i][0] for i in chunk], self.mean, self.std, self.rgb)
+                blob = normalize([prepared[i][0] for i in chunk], self.mean, self.std, self.rgb, out=self._blob)
+                self._blob = blob  # reused by the next call of the same size (ORT/torch copy their input)
                 dets = self._run(blob, [prepared[i][1] for i in chunk], [arrays[i].shape[:2] for i in chunk])
                 for i, d in zip(chunk, dets, strict=True):
                     results[i] = d
