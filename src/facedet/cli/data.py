@@ -10,8 +10,13 @@ import logging
 def _stats(args: argparse.Namespace) -> int:
     from facedet.data import load_dataset, summarize
 
-    logging.getLogger("facedet.data").setLevel(logging.ERROR)  # the skip count is printed below
-    records = load_dataset(args.path, split=args.split, box_format=args.box_format)
+    log = logging.getLogger("facedet.data")
+    level = log.level
+    log.setLevel(logging.ERROR)  # the skip count is printed below; no duplicate warning
+    try:
+        records = load_dataset(args.path, split=args.split, box_format=args.box_format)
+    finally:
+        log.setLevel(level)
     stats = summarize(records)
     if args.json:
         print(json.dumps(stats.to_dict()))

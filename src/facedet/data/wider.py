@@ -43,7 +43,7 @@ def _parse_row(text: str, source: str, line: int, context: str) -> list[int]:
     """Parse one face row (10 integers) or raise an error naming the line."""
     parts = text.split()
     if len(parts) != 10 or not all(_is_int(p) for p in parts):
-        got = f"{len(parts)} fields" if len(parts) != 10 else "non-integer fields"
+        got = f"{len(parts)} field(s)" if len(parts) != 10 else "non-integer fields"
         if len(parts) != 10 and all(_is_int(p) for p in parts):
             got = str(len(parts))
         raise AnnotationError(source, line, f"expected 10 integers, got {got}: {text.strip()[:60]!r}{context}")
