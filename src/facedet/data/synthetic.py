@@ -55,7 +55,7 @@ class SyntheticConfig:
 def _background(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
     """A smooth colour gradient with non-skin clutter shapes and mild noise."""
     corners = rng.uniform(20, 235, (2, 2, 3)).astype(np.float32)
-    img = cv2.resize(corners, (w, h), interpolation=cv2.INTER_LINEAR)
+    img: np.ndarray = np.asarray(cv2.resize(corners, (w, h), interpolation=cv2.INTER_LINEAR), np.float32)
     for _ in range(int(rng.integers(2, 7))):
         colour = tuple(float(v) for v in rng.uniform(0, 255, 3) * np.array([1.0, 0.6, 0.5]))  # bluish/greenish
         x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
