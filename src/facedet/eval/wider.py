@@ -264,7 +264,7 @@ def evaluate_wider(
     results: dict[str, SettingResult] = {}
     face_selected = np.repeat(selected, n_gt)
     for name in settings:
-        kept = np.concatenate([gt.keep_mask(i, name) for i in range(len(keys))] + [np.zeros(0, bool)])
+        kept = gt.flat_keep(name)
         num_faces = int((kept & face_selected).sum())
         hit = best >= iou_thresh
         kg = kept[gidx] if gidx.size else np.zeros(0, dtype=bool)

@@ -10,7 +10,7 @@ data generator and by the tests), which the reader reads back identically.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +52,7 @@ class WiderGroundTruth:
     """All val images in the official order, with helpers for the evaluator."""
 
     images: list[GtImage]
+    _flat: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.images)
@@ -71,6 +72,13 @@ class WiderGroundTruth:
         idx = np.asarray(im.keep[setting], dtype=np.int64).reshape(-1)
         mask[idx - 1] = True
         return mask
+
+    def flat_keep(self, setting: str) -> np.ndarray:
+        """Keep masks of all images concatenated in file order (cached; do not mutate ``images`` after)."""
+        if setting not in self._flat:
+            masks = [self.keep_mask(i, setting) for i in range(len(self.images))]
+            self._flat[setting] = np.concatenate(masks + [np.zeros(0, dtype=bool)])
+        return self._flat[setting]
 
     def num_faces(self, setting: str) -> int:
         """Number of faces that count in ``setting`` over every image (MATLAB's ``count_face``)."""
