@@ -149,6 +149,17 @@ def parse_prediction_text(text: str, score_col: int = 4) -> np.ndarray:
         last = lines[-1][0]
         raise _Bad(last + 1, f"count says {count} rows but the file has {len(body)}")
     out = np.empty((count, 5), dtype=np.float64)
+    split = [row.split() for _, row in body]  # fast path: uniform whitespace-separated numeric rows
+    width = len(split[0])
+    if width >= 5 and all(len(p) == width for p in split):
+        try:
+            arr = np.array(split, dtype=np.float64)
+        except ValueError:
+            arr = None
+        if arr is not None:
+            out[:, :4] = arr[:, :4]
+            out[:, 4] = arr[:, score_col]
+            return sort_rows(out)
     for k, (ln, row) in enumerate(body):
         parts = _SPLIT.split(row)
         if len(parts) < 5:
