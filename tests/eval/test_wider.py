@@ -101,6 +101,8 @@ def test_subset_mode_counts_and_normalises_over_present_images(tmp_path):
     sub = evaluate_wider(preds, gt, images_dir=tmp_path)
     assert sub.num_images == 1 and sub.settings["hard"].num_faces == 1
     assert sub.aps["hard"] == 1.0 and (sub.score_min, sub.score_max) == (0.0, 1.0)
+    keyed = evaluate_wider(preds, gt, subset=[("0--Parade", "a")])
+    assert keyed.aps == sub.aps and keyed.subset
     full = evaluate_wider(preds, gt)  # b's score -1000 squeezes a's FP to 0.999 -> P=.5 at every threshold
     assert full.settings["hard"].num_faces == 3
     assert full.aps["hard"] == pytest.approx(0.5 / 3)

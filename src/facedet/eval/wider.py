@@ -214,19 +214,25 @@ def evaluate_wider(
     iou_thresh: float = 0.5,
     thresh_num: int = 1000,
     score_precision: str = "double",
+    subset: Iterable[Key] | None = None,
 ) -> WiderResult:
     """WIDER AP per setting for in-memory ``predictions`` (key -> rows ``x y w h score``).
 
     ``gt`` is a loaded ``WiderGroundTruth`` or the folder of the four ``.mat`` files. Keys not in the
     gt are ignored (listed in ``result.unmatched_keys``); images without an entry have no detections.
+    ``subset`` (``(event, name)`` keys) restricts the evaluation like ``images_dir`` does; given both,
+    an image must satisfy both.
     """
     if not isinstance(gt, WiderGroundTruth):
         gt = load_ground_truth(gt)
     settings = tuple(settings)
     keys = gt.keys
     selected = np.ones(len(keys), dtype=bool) if images_dir is None else images_present(images_dir, keys)
+    if subset is not None:
+        wanted = set(subset)
+        selected &= np.array([k in wanted for k in keys], dtype=bool)
     if not selected.any():
-        raise ValueError(f"no ground-truth image found under {images_dir}")
+        raise ValueError(f"no ground-truth image selected (images_dir={images_dir}, subset={subset is not None})")
     raw, unmatched = _lookup(predictions, keys, selected)
     per_img = [_as_rows(r) if r is not None else None for r in raw]
 
@@ -280,7 +286,7 @@ def evaluate_wider(
         results[name] = SettingResult(name, voc_ap(recall, precision), num_faces, t, precision, recall,
                                    proposals, tps)
     return WiderResult(results, int(selected.sum()), int(len(scores)), mn, mx,
-                       subset=images_dir is not None, unmatched_keys=unmatched)
+                       subset=bool(images_dir is not None or subset is not None), unmatched_keys=unmatched)
 
 
 def evaluate_wider_dir(
