@@ -85,3 +85,17 @@ def test_criterion_ignore_regions():
     _, _, valid2 = crit2.targets(anchors, [{"boxes": torch.tensor([[0.0, 0.0, 16, 16]]),
                                             "ignore": torch.tensor([[0.0, 0.0, 8, 8]])}])
     assert not bool(valid2[0, 0])
+
+
+def test_recipe_scaling_and_overrides():
+    from facedet.config import Config, apply_overrides
+    from facedet.models.extd import PAPER_RECIPE, build_criterion
+
+    r = PAPER_RECIPE.scaled(iterations=2400, batch_size=4)
+    assert r.lr_steps == (1200, 1800) and math.isclose(r.lr, 2.5e-4) and r.iterations == 2400
+    ov = r.to_overrides(num_images=1000)  # 250 iterations per epoch
+    cfg = apply_overrides(Config(), ov)
+    assert cfg.train.epochs == 10 and cfg.train.milestones == (5, 7) and cfg.train.max_steps == 2400
+    assert cfg.train.batch_size == 4 and cfg.train.warmup_iters == 0
+    crit = build_criterion(build_extd("extd_fpn_32"), r, ignore_iof_thr=0.5)
+    assert crit.assigner.pos_iou == 0.35 and crit.neg_pos_ratio == 3 and crit.ignore_iof_thr == 0.5
