@@ -51,6 +51,46 @@ PUBLISHED_AP: dict[str, tuple[float | None, float | None, float | None]] = {
 }
 
 
+_REPO = "https://github.com/clovaai/EXTD_Pytorch"
+_SHA256 = {  # the files in clovaai/EXTD_Pytorch@e99af10f weights/ (MIT)
+    "extd_fpn_32": "36a0e68ae5dda995b5efe9ab457ee0c5276ae09a8e93e3a25d20aeae2582d446",
+    "extd_fpn_48": "3f05368c0d39a55c637b2fa7ef06a8626efb11f9cba1c3da057c5dd4f32982e3",
+    "extd_fpn_64": "34f9b1eea0b9d477c8409ea236562662c29062553d6fd84a594530b087baefe2",
+}
+
+
+def _published() -> dict[str, dict[str, object]]:
+    out: dict[str, dict[str, object]] = {}
+    for name in RELEASED:
+        e, m, h = PUBLISHED_AP.get(name, (None, None, None))
+        out[name] = {
+            "easy": e, "medium": m, "hard": h, "params_exact": PARAMS[name], "params_paper": PAPER_PARAMS[name],
+            "macs_g_640": GMACS[name][0], "macs_g_vga": GMACS[name][1],
+            "source": f"arXiv 1906.06579; params from the official checkpoints ({_REPO})",
+            "note": "WIDER val AP table of the paper not verified; hard ~85.5 inferred from the text",
+        }
+    return out
+
+
+def _weights() -> dict[str, object]:
+    """Zoo weight sources (official .pth; load with facedet.convert.extd.load_extd_official)."""
+    from ...zoo import WeightSource
+
+    width = {"extd_fpn_32": 32, "extd_fpn_48": 48, "extd_fpn_64": 64}
+    return {
+        name: WeightSource(
+            filename=f"EXTD_{w}.pth",
+            url=f"https://raw.githubusercontent.com/clovaai/EXTD_Pytorch/master/weights/EXTD_{w}.pth",
+            sha256=_SHA256[name], page=_REPO,
+            note="official state dict (clovaai names): import with facedet.convert.extd.load_extd_official",
+        )
+        for name, w in width.items()
+    }
+
+
+PUBLISHED = _published()
+
+
 def build_extd(name: str, **overrides) -> EXTD:
     """Model for a preset name; keyword overrides go to :class:`EXTD` (e.g. ``maxout_bg=1``)."""
     if name not in PRESETS:
