@@ -1,1 +1,1 @@
-"""convert."""
+"""Importers of official checkpoints into our modules (SCRFD ONNX, ...)."""
