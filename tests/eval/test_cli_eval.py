@@ -49,6 +49,16 @@ def test_wider_table_and_strict_error(tmp_path, capsys):
     assert "p1.txt: line 4" in capsys.readouterr().err
 
 
+def test_wider_images_subset(tmp_path, capsys):
+    gt, pred = _gt(tmp_path)
+    (tmp_path / "img" / "0--Parade").mkdir(parents=True)
+    (tmp_path / "img" / "0--Parade" / "p1.jpg").write_bytes(b"")
+    assert main(["eval", "wider", "--pred", str(pred), "--gt", str(gt), "--images", str(tmp_path / "img"),
+                 "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["easy"] == 1.0 and "missing" not in err  # h1 is not in the subset
+
+
 def test_fddb_cli(tmp_path, capsys):
     (tmp_path / "FDDB-fold-01.txt").write_text("a/img_1\n")
     (tmp_path / "FDDB-fold-01-ellipseList.txt").write_text("a/img_1\n1\n10 10 1.570796 10 10  1\n")

@@ -217,6 +217,16 @@ def test_affine_score_change_leaves_ap_unchanged():
     assert evaluate_wider(squared, gt).aps != base  # not rank-invariant (spec §0.3)
 
 
+def test_single_precision_mode_differs_only_at_bin_edges():
+    # 0.49999999 normalises to itself in double (< t=0.5) but to float32 0.5 (>= 0.5) in MATLAB's single arithmetic
+    gt = WiderGroundTruth([_img("a", [A, B], {"*": [1, 2]})])
+    rows = _rows([A, B, FP], [1.0, 0.49999999, 0.0])
+    d = evaluate_wider({"a": rows}, gt).settings["hard"]
+    s = evaluate_wider({"a": rows}, gt, score_precision="single").settings["hard"]
+    assert (d.true_positives[499], s.true_positives[499]) == (1, 2)  # t = 0.5
+    assert d.true_positives[500] == s.true_positives[500] == 2  # t = 0.499
+
+
 def test_single_precision_mode_close_to_double():
     gt, preds = _random_case(3)
     d = evaluate_wider(preds, gt).aps
