@@ -16,6 +16,7 @@ from facedet.eval.fddb import (
     pairwise_iou,
     read_fddb_detections,
     read_image_sizes,
+    s3fd_rect_to_ellipse,
 )
 from tests.conftest import shared_path
 
@@ -128,3 +129,9 @@ def test_real_fold_annotations():
     assert len(images) == 2845 and sum(len(im.ellipses) for im in images) == 5171
     assert images[0].name == "2002/08/11/big/img_591" and images[0].ellipses[0, 0] == pytest.approx(123.5833)
     assert sorted({im.fold for im in images}) == list(range(1, 11))
+
+
+def test_s3fd_regressor_worked_example():
+    e = s3fd_rect_to_ellipse(np.array([200.0, 100.0, 100.0, 130.0, 0.7]))  # spec §2.6
+    assert e.shape == (1, 6) and e[0, 5] == 0.7
+    assert e[0, :5] == pytest.approx([81.23, 54.33, 1.5512, 250.06, 153.89], abs=0.01)

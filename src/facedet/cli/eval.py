@@ -7,11 +7,12 @@
   missing or malformed files go to stderr (``--strict`` makes a malformed file an error).
 
 ``facedet eval fddb --dets FILE --folds DIR --sizes SIZES_FILE [--format rect|ellipse] [--fp 1000]
-  [--ellipses FILE] [--roc-prefix PREFIX] [--json] [--plot PNG] [--out JSON]``
+  [--ellipses FILE] [--ellipse-regressor] [--roc-prefix PREFIX] [--json] [--plot PNG] [--out JSON]``
   FILE is the official detection output (all folds concatenated, or any subset of images); DIR holds
   ``FDDB-fold-XX.txt`` and ``FDDB-fold-XX-ellipseList.txt``; SIZES_FILE gives every image's size, either
   text lines ``<image name> <width> <height>`` or a JSON object ``{name: [width, height]}``. The scalar
   reported is the discrete TPR at ``--fp`` false positives (largest TPR among ROC points with FP <= k).
+  ``--ellipse-regressor`` maps rectangles to ellipses with S3FD's FDDB-fitted regressor (report apart).
   ``--roc-prefix`` writes ``<PREFIX>DiscROC.txt`` and ``<PREFIX>ContROC.txt`` in the official format.
 """
 
@@ -45,6 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     f.add_argument("--sizes", required=True, help="image sizes: lines '<name> <W> <H>' or JSON {name: [W, H]}")
     f.add_argument("--format", choices=("rect", "ellipse"), default="rect",
                    help="detection rows: 'x y w h score' (rect, -f 0) or 'ra rb theta cx cy score' (-f 1)")
+    f.add_argument("--ellipse-regressor", action="store_true",
+                   help="map rectangles to ellipses with S3FD's regressor (fitted on FDDB: report separately)")
     f.add_argument("--fold-ids", default="1-10", help="folds to evaluate, e.g. '1-10' or '1,3'")
     f.add_argument("--ellipses", default=None,
                    help="alternative ellipse list for all selected images (e.g. the 5,409-face list)")
@@ -99,13 +102,19 @@ def _fold_ids(text: str) -> list[int]:
 
 def _run_fddb(args: argparse.Namespace) -> int:
     from facedet.data.fddb import load_fddb_folds
-    from facedet.eval.fddb import evaluate_fddb, read_fddb_detections, read_image_sizes
+    from facedet.eval.fddb import evaluate_fddb, read_fddb_detections, read_image_sizes, s3fd_rect_to_ellipse
     from facedet.eval.plots import plot_fddb_roc, save_json
 
     images = load_fddb_folds(args.folds, _fold_ids(args.fold_ids), ellipse_file=args.ellipses)
     dets = read_fddb_detections(args.dets, fmt=args.format)
     sizes = read_image_sizes(args.sizes)
-    result = evaluate_fddb(dets, images, sizes, fmt=args.format, fp_limit=args.fp)
+    fmt = args.format
+    if args.ellipse_regressor:
+        if fmt != "rect":
+            raise ValueError("--ellipse-regressor applies to rectangle detections (--format rect)")
+        dets = {k: s3fd_rect_to_ellipse(v) for k, v in dets.items()}
+        fmt = "ellipse"
+    result = evaluate_fddb(dets, images, sizes, fmt=fmt, fp_limit=args.fp)
     _warn(result.warnings)
     if args.roc_prefix:
         result.roc.write(args.roc_prefix)

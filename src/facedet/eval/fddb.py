@@ -287,6 +287,29 @@ def evaluate_fddb(detections: Mapping[str, np.ndarray], annotations: list[FddbIm
                       roc.tpr_at(fp_limit, "cont"), warnings)
 
 
+# S3FD's rectangle -> ellipse linear regressor (sfzhang15/SFD fitting.m / Fit.mat; spec §2.6). Fitted on FDDB
+# itself: report its numbers separately from plain rectangles.
+_S3FD_MEAN_X = np.array([156.139471, 78.397758, 84.930771, 116.112851])
+_S3FD_STD_X = np.array([100.313377, 59.309591, 44.335308, 62.019658])
+_S3FD_MEAN_Y = np.array([70.911826, 46.730524, -0.015394, 198.482352, 127.663388])
+_S3FD_STD_Y = np.array([37.423205, 24.516962, 0.136494, 95.606088, 61.831869])
+_S3FD_W = np.array([
+    [-0.003862, 0.001685, 0.007722, 1.051547, 0.002546],
+    [0.012729, 0.007768, 0.018259, 0.000302, 0.954322],
+    [0.429527, 0.720431, -0.315138, 0.238219, -0.181040],
+    [0.565779, 0.274531, 0.296163, -0.006104, 0.611675],
+])
+
+
+def s3fd_rect_to_ellipse(rows: np.ndarray) -> np.ndarray:
+    """Rectangle rows ``x y w h score`` -> ellipse rows ``ra rb theta cx cy score`` (S3FD regressor)."""
+    rows = np.asarray(rows, dtype=np.float64)
+    rows = rows[None] if rows.ndim == 1 else rows
+    e = ((rows[:, :4] - _S3FD_MEAN_X) / _S3FD_STD_X) @ _S3FD_W * _S3FD_STD_Y + _S3FD_MEAN_Y
+    e[:, 2] = np.where(e[:, 2] >= 0, e[:, 2] - np.pi / 2, e[:, 2] + np.pi / 2)
+    return np.concatenate([e, rows[:, 4:5]], axis=1)
+
+
 def read_fddb_detections(path: str | Path, fmt: str = "rect") -> dict[str, np.ndarray]:
     """Detection file: per image its name, the count, then rows (5 values rect, 6 ellipse; extra ignored).
 
