@@ -26,7 +26,6 @@ from torch import nn
 from facedet.assigners.two_pass import TwoPassAssigner
 from facedet.coders import decode, encode
 from facedet.losses.focal import softmax_focal_loss
-from facedet.losses.iou import smooth_l1_loss
 from facedet.losses.ls_iou import log_iou_loss, ls_iou_loss
 from facedet.models.outputs import HeadOutputs
 from facedet.priors import square_anchors
@@ -175,7 +174,7 @@ class GroupSamplingCriterion(nn.Module):
         deltas = reg[pb, pa].float()
         if self.reg_loss == "smooth_l1":
             target = encode(pg, anchors[pa], NO_VARIANCE)
-            per_pos = smooth_l1_loss(deltas, target, 1.0 / 9.0).sum(-1)
+            per_pos = F.smooth_l1_loss(deltas, target, reduction="none", beta=1.0 / 9.0).sum(-1)
         else:
             pred = decode(deltas, anchors[pa], NO_VARIANCE, MAX_LOG_WH)
             per_pos = (ls_iou_loss if self.reg_loss == "ls_iou" else log_iou_loss)(pred, pg)
