@@ -43,7 +43,10 @@ Key = tuple[str, str]
 
 @dataclass
 class SettingResult:
-    """PR curve of one setting over the 1000 thresholds (threshold order: 0.999 down to 0.0)."""
+    """PR curve of one setting over the 1000 thresholds (threshold order: 0.999 down to 0.0).
+
+    ``precision`` is NaN where nothing passes a threshold; with no face in the setting ``ap`` is NaN.
+    """
 
     setting: str
     ap: float
