@@ -60,10 +60,13 @@ def evaluate_scales(
     gt: WiderGroundTruth | str | Path,
     images_dir: str | Path | None = None,
     group_names: Sequence[str] = GROUP_NAMES,
+    subset: Iterable[Key] | None = None,
 ) -> dict[str, float]:
-    """``{"easy", "medium", "hard", "all", "@16", ...}`` AP (fractions) over the images present in ``images_dir``."""
-    res = evaluate_wider(merged, gt, images_dir=images_dir).aps
+    """``{"easy", "medium", "hard", "all", "@16", ...}`` AP (fractions) over the images present in
+    ``images_dir`` (and in ``subset`` keys when given)."""
+    subset = list(subset) if subset is not None else None
+    res = evaluate_wider(merged, gt, images_dir=images_dir, subset=subset).aps
     out = {k: float(v) for k, v in res.items()}
     for name, preds in zip(group_names, per_group, strict=False):
-        out[name] = float(evaluate_wider(preds, gt, images_dir=images_dir, settings=("all",)).aps["all"])
+        out[name] = float(evaluate_wider(preds, gt, images_dir=images_dir, settings=("all",), subset=subset).aps["all"])
     return out
