@@ -1,1 +1,5 @@
-"""assigners."""
+"""Assigners: which prior trains on which ground truth."""
+
+from facedet.assigners.atss import ATSSAssigner
+
+__all__ = ["ATSSAssigner"]

@@ -1,0 +1,117 @@
+"""``facedet train MODEL --data PATH [--data PATH2 ...] [--val WIDER_ROOT] [--out DIR] [--resume] [k=v ...]``.
+
+Several ``--data`` folders are mixed (``data.repeats=[2,1]`` repeats them unevenly). Overrides are
+``section.key=value`` (``train.epochs=10 train.lr=0.01``); the resolved config is written to
+``OUT/config.yaml`` beside the checkpoints. Multi-process: ``torchrun --nproc_per_node N -m facedet train ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+from facedet.config import Config, apply_overrides, load_yaml
+
+
+def load_training_records(path: str | Path, split: str = "train") -> list:
+    """Records of one training source: ``facedet.data.load_dataset`` when available, else dispatch on
+    the layout (WIDER root with ``wider_face_split/``, RetinaFace ``label.txt``, VOC folder)."""
+    try:
+        from facedet.data import load_dataset
+    except ImportError:
+        p = Path(path)
+        if (p / "wider_face_split").is_dir():
+            from facedet.data.wider import load_wider
+
+            return list(load_wider(p, split))
+        if p.is_file() and p.suffix == ".txt":
+            from facedet.data.retinaface import load_label_txt
+
+            return list(load_label_txt(p))
+        if p.is_dir():
+            from facedet.data.voc import load_voc
+
+            return list(load_voc(p))
+        raise FileNotFoundError(f"training data {path} not found") from None
+    return list(load_dataset(path, split))
+
+
+def build_config(args: argparse.Namespace) -> Config:
+    """Config from ``--config`` YAML (or a resumed run's config.yaml), then the model name, then overrides."""
+    out = Path(args.out)
+    if args.config:
+        cfg = load_yaml(args.config)
+    elif args.resume and (out / "config.yaml").is_file():
+        cfg = load_yaml(out / "config.yaml")
+    else:
+        cfg = Config()
+    cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, name=args.model))
+    return apply_overrides(cfg, args.overrides)
+
+
+def run(args: argparse.Namespace) -> int:
+    from facedet import zoo
+    from facedet.criteria import SCRFDCriterion
+    from facedet.data.loader import mix_records, trainable
+    from facedet.engine import distributed as D
+    from facedet.engine.trainer import Trainer, seed_everything
+    from facedet.engine.wider_eval import WiderValEvaluator
+
+    cfg = build_config(args)
+    if args.resume and not (Path(args.out) / "last.pt").is_file():
+        raise FileNotFoundError(f"--resume: {Path(args.out) / 'last.pt'} does not exist")
+    groups = [load_training_records(p) for p in args.data]
+    records = trainable(mix_records(groups, cfg.data.repeats), cfg.data.min_short_side)
+    if not records:
+        raise ValueError(f"no trainable image (with faces) in {args.data}")
+    seed_everything(cfg.train.seed)
+    model = zoo.build_model(cfg.model.name)
+    criterion = SCRFDCriterion.from_config(cfg.loss, model)
+    evaluator = None
+    if args.val:
+        ev = cfg.eval
+        evaluator = WiderValEvaluator(args.val, ev.max_size, ev.score_thr, ev.nms_thr, ev.max_images)
+    trainer = Trainer(model, criterion, cfg, records, args.out, evaluator=evaluator, progress=not args.no_progress)
+    if D.is_main():
+        sizes = ", ".join(f"{p}: {len(g)}" for p, g in zip(args.data, groups, strict=True))
+        print(f"training {cfg.model.name} on {len(records)} images ({sizes}); "
+              f"{trainer.iters_per_epoch} iterations/epoch x {cfg.train.epochs} epochs -> {args.out}", flush=True)
+    try:
+        history = trainer.fit(resume=args.resume)
+    finally:
+        D.cleanup()
+    if D.is_main() and history:
+        print("last epoch:", {k: round(v, 4) if isinstance(v, float) else v for k, v in history[-1].items()})
+    return 0
+
+
+class _IntermixedParser(argparse.ArgumentParser):
+    """Lets ``key=value`` overrides follow options (``--data X train.lr=0.1``): the dispatcher calls
+    ``parse_known_args`` on sub-parsers, which stops collecting positionals after the first option."""
+
+    _inside = False
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def]
+        if self._inside:
+            return super().parse_known_args(args, namespace)
+        self._inside = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inside = False
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("train", help="train a detector (SCRFD recipe)", description=__doc__,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("model", help="zoo name, e.g. scrfd_500m")
+    p.add_argument("--data", action="append", required=True, help="training set (repeatable)")
+    p.add_argument("--val", help="WIDER root (WIDER_val/images + ground_truth) for periodic evaluation")
+    p.add_argument("--out", default="runs/train", help="output folder (checkpoints, logs, config.yaml)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    p.add_argument("--config", help="start from this YAML config instead of the defaults")
+    p.add_argument("--no-progress", action="store_true", help="no tqdm bar (logs only)")
+    p.add_argument("overrides", nargs="*", help="section.key=value, e.g. train.lr=0.01")
+    p.__class__ = _IntermixedParser
+    p.set_defaults(func=run)

@@ -1,0 +1,184 @@
+"""Training configuration: frozen dataclasses, dotted command-line overrides and YAML round trips.
+
+Defaults follow the released SCRFD configs (``specs/scrfd.md`` §2.3): SGD 0.9 / 5e-4, lr 0.01,
+1500-iteration linear warm-up from 0.001, steps at epochs 440 and 544 of 640, 8 images per GPU.
+Overrides are ``section.key=value`` strings (``train.lr=0.02``); the value is parsed as YAML and
+coerced to the type of the field's default, so typos and wrong types fail loudly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SCRFD_CROP_CHOICE = (0.3, 0.45, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Which detector to build (a ``facedet.zoo`` name)."""
+
+    name: str = "scrfd_500m"
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Training-time data pipeline (SCRFD §2.2) and loader settings."""
+
+    input_size: int = 640  # square side after RandomSquareCrop + Resize
+    crop_choice: tuple[float, ...] = SCRFD_CROP_CHOICE
+    crop_fill: int = 128  # value of pixels outside the image (every channel)
+    clip_border: bool = True  # clip boxes and keypoints to the crop (500m/1g/34g configs)
+    flip_prob: float = 0.5
+    photometric: bool = True
+    num_workers: int = 2
+    repeats: tuple[int, ...] = ()  # per --data repeat factor (mixed data sets); empty = 1 each
+    min_short_side: int = 32  # images whose shorter side is under this are dropped (RetinaFaceDataset)
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    """Assignment and loss settings of the SCRFD criterion (§2.4-2.5)."""
+
+    atss_topk: int = 9
+    centre_eps: float = 0.001  # normalised centre-in-gt margin (face-specific ATSS, mode 0)
+    qfl_beta: float = 2.0
+    box_loss: str = "diou"  # diou | giou | iou
+    cls_weight: float = 1.0
+    box_weight: float = 2.0
+    kps_weight: float = 0.1
+    kps_beta: float = 1.0 / 9.0
+    ignore_iof_thr: float = -1.0  # > 0: anchors whose IoF with an ignore box exceeds it are not trained
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimiser, schedule and engine switches."""
+
+    epochs: int = 640
+    batch_size: int = 8  # per process
+    lr: float = 0.01
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    warmup_iters: int = 1500
+    warmup_ratio: float = 0.001
+    schedule: str = "step"  # step | cosine
+    milestones: tuple[int, ...] = (440, 544)  # epochs (step schedule)
+    gamma: float = 0.1
+    min_lr_ratio: float = 0.0  # cosine floor as a fraction of lr
+    grad_clip: float = 0.0  # max grad norm; 0 = off (the released configs do not clip)
+    amp: bool = True  # CUDA only
+    channels_last: bool = True  # CUDA only
+    ema: bool = False
+    ema_decay: float = 0.9998
+    seed: int = 0
+    log_interval: int = 20
+    save_interval_steps: int = 0  # extra mid-epoch checkpoints; 0 = only at epoch ends
+    max_steps: int = 0  # stop (with a checkpoint) after this many global steps; 0 = no limit
+    threads: int = 0  # torch.set_num_threads; 0 = leave as is
+    device: str = "auto"  # auto | cpu | cuda
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """Periodic evaluation on a WIDER val folder with the official protocol."""
+
+    interval: int = 1  # epochs; 0 = never
+    max_size: int = 640  # long side of the test image (letterboxed to a multiple of 32)
+    score_thr: float = 0.02
+    nms_thr: float = 0.45
+    max_images: int = 0  # 0 = every image found
+
+
+@dataclass(frozen=True)
+class Config:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+
+def _coerce(value: Any, default: Any, key: str) -> Any:
+    """Convert a parsed override ``value`` to the type of the field's ``default``."""
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ValueError(f"{key}: expected true/false, got {value!r}")
+        return value
+    if isinstance(default, tuple):
+        items = list(value) if isinstance(value, list | tuple) else [value]
+        proto = default[0] if default else None
+        if isinstance(proto, float):
+            return tuple(float(v) for v in items)
+        if isinstance(proto, int):
+            return tuple(int(v) for v in items)
+        return tuple(items)
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{key}: expected a number, got {value!r}")
+        return float(value)
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{key}: expected an integer, got {value!r}")
+        return value
+    if isinstance(default, str):
+        return str(value)
+    return value
+
+
+def _replace_dotted(cfg: Config, key: str, value: Any) -> Config:
+    parts = key.split(".")
+    if len(parts) != 2:
+        raise ValueError(f"override {key!r}: expected section.key (e.g. train.lr)")
+    section, name = parts
+    sections = {f.name for f in dataclasses.fields(cfg)}
+    if section not in sections:
+        raise ValueError(f"override {key!r}: unknown section {section!r}; sections: {sorted(sections)}")
+    sub = getattr(cfg, section)
+    names = {f.name for f in dataclasses.fields(sub)}
+    if name not in names:
+        raise ValueError(f"override {key!r}: unknown key; {section} keys: {sorted(names)}")
+    new_sub = dataclasses.replace(sub, **{name: _coerce(value, getattr(sub, name), key)})
+    return dataclasses.replace(cfg, **{section: new_sub})
+
+
+def apply_overrides(cfg: Config, overrides: list[str] | tuple[str, ...]) -> Config:
+    """Apply ``section.key=value`` strings in order; values are parsed as YAML scalars/lists."""
+    for item in overrides:
+        if "=" not in item:
+            raise ValueError(f"override {item!r}: expected section.key=value")
+        key, raw = item.split("=", 1)
+        cfg = _replace_dotted(cfg, key.strip(), yaml.safe_load(raw) if raw.strip() else "")
+    return cfg
+
+
+def to_dict(cfg: Config) -> dict[str, dict[str, Any]]:
+    """Plain nested dict (tuples as lists) for YAML dumping."""
+    out: dict[str, dict[str, Any]] = {}
+    for f in dataclasses.fields(cfg):
+        sub = getattr(cfg, f.name)
+        out[f.name] = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(sub).items()}
+    return out
+
+
+def from_dict(data: dict[str, dict[str, Any]]) -> Config:
+    """Inverse of :func:`to_dict`; unknown keys raise ValueError."""
+    cfg = Config()
+    for section, values in (data or {}).items():
+        for name, value in (values or {}).items():
+            cfg = _replace_dotted(cfg, f"{section}.{name}", value)
+    return cfg
+
+
+def dump_yaml(cfg: Config, path: str | Path) -> None:
+    """Write the resolved config as YAML (written next to checkpoints)."""
+    Path(path).write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
+
+
+def load_yaml(path: str | Path) -> Config:
+    """Read a config written by :func:`dump_yaml`."""
+    return from_dict(yaml.safe_load(Path(path).read_text()))

@@ -1,0 +1,80 @@
+"""Atomic checkpoints with everything a bit-exact resume needs.
+
+A checkpoint holds model, optimiser, schedule, optional EMA, epoch / step counters, the loader
+position, the RNG states (python, numpy, torch CPU and CUDA) and the resolved config. It is
+written to a temporary file in the same folder and moved into place with ``os.replace``, so a
+run killed mid-write leaves the previous checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+
+def rng_state() -> dict[str, Any]:
+    """Snapshot of the global python / numpy / torch random generators."""
+    state: dict[str, Any] = {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),  # noqa: NPY002 - third-party code may use the legacy global
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore a snapshot made by :func:`rng_state`."""
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])  # noqa: NPY002
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def save_atomic(obj: Any, path: str | Path) -> Path:
+    """``torch.save`` to a temp file beside ``path``, fsync, then ``os.replace`` over it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(obj, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load a checkpoint written by the trainer (it stores RNG states, so ``weights_only=False``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    return torch.load(path, map_location=map_location, weights_only=False)
+
+
+def unwrap(model: torch.nn.Module) -> torch.nn.Module:
+    """The module inside a DDP / DataParallel wrapper."""
+    return model.module if hasattr(model, "module") else model
+
+
+def export_weights(ckpt_path: str | Path, out_path: str | Path, half: bool = True, use_ema: bool = True) -> Path:
+    """Strip a training checkpoint to a (fp16) model state dict plus its model name and config."""
+    ckpt = load_checkpoint(ckpt_path)
+    state = ckpt.get("ema") if use_ema and ckpt.get("ema") is not None else ckpt["model"]
+    if half:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    meta = {k: ckpt[k] for k in ("config", "epoch", "step", "metrics") if k in ckpt}
+    return save_atomic({"state_dict": state, **meta}, out_path)

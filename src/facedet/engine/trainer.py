@@ -1,0 +1,231 @@
+"""The training loop: SGD + warm-up schedule, AMP / channels-last on CUDA, clipping, EMA, DDP,
+atomic resumable checkpoints, CSV / TensorBoard logs, periodic evaluation and best-model tracking.
+
+Checkpoints (``last.pt`` each epoch and every ``save_interval_steps``; ``best.pt`` on a new best
+evaluation) store the loader position, so ``fit(resume=True)`` replays exactly the batches an
+uninterrupted run would have seen and reaches bit-identical weights on the same hardware.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from facedet.config import Config, dump_yaml, to_dict
+from facedet.data.loader import FaceDataset, ResumableBatchSampler, make_loader
+from facedet.data.records import ImageRecord
+from facedet.data.transforms import scrfd_train_transforms
+from facedet.engine import distributed as D
+from facedet.engine.checkpoint import load_checkpoint, rng_state, save_atomic, set_rng_state, unwrap
+from facedet.engine.ema import ModelEMA
+from facedet.engine.logging import RunLogger
+from facedet.engine.schedule import WarmupSchedule
+
+Evaluator = Callable[[nn.Module], dict[str, float]]
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python, numpy and torch (call before building the model for a reproducible init)."""
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - seeds the legacy global that third-party code may draw from
+    torch.manual_seed(seed)
+
+
+class Trainer:
+    """Trains ``model`` with ``criterion`` on ``records`` according to ``cfg``; writes into ``out_dir``.
+
+    ``evaluator(model) -> {metric: value}`` runs on rank 0 every ``cfg.eval.interval`` epochs; the
+    value of ``best_metric`` (higher is better) decides ``best.pt``.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        criterion: nn.Module,
+        cfg: Config,
+        records: Sequence[ImageRecord],
+        out_dir: str | Path,
+        evaluator: Evaluator | None = None,
+        best_metric: str = "ap_hard",
+        progress: bool = True,
+    ) -> None:
+        self.cfg = cfg
+        tc = cfg.train
+        if tc.threads > 0:
+            torch.set_num_threads(tc.threads)
+        self.device = D.init_from_env(tc.device)
+        self.cuda = self.device.type == "cuda"
+        self.out = Path(out_dir)
+        self.evaluator, self.best_metric = evaluator, best_metric
+        self.progress = progress and D.is_main()
+
+        model = model.to(self.device)
+        if self.cuda and tc.channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        self.model = model
+        self.criterion = criterion
+        self.ddp = nn.parallel.DistributedDataParallel(model, device_ids=[self.device] if self.cuda else None) \
+            if D.is_dist() else None
+        self.optimizer = torch.optim.SGD(model.parameters(), lr=tc.lr, momentum=tc.momentum,
+                                         weight_decay=tc.weight_decay)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.cuda and tc.amp)
+        self.ema = ModelEMA(model, tc.ema_decay) if tc.ema else None
+
+        dataset = FaceDataset(records, scrfd_train_transforms(cfg.data), getattr(model, "input_mean", 127.5),
+                              getattr(model, "input_std", 128.0), getattr(model, "input_rgb", True), tc.seed)
+        self.sampler = ResumableBatchSampler(len(dataset), tc.batch_size, tc.seed, True, D.rank(), D.world_size())
+        self.loader = make_loader(dataset, self.sampler, cfg.data.num_workers)
+        self.iters_per_epoch = self.sampler.batches_per_epoch()
+        self.schedule = WarmupSchedule(self.optimizer, self.iters_per_epoch, tc.epochs, tc.schedule, tc.milestones,
+                                       tc.gamma, tc.warmup_iters, tc.warmup_ratio, tc.min_lr_ratio)
+        self.logger = RunLogger(self.out, enabled=D.is_main())
+        self.epoch = 0  # epoch to run next
+        self.batch = 0  # next batch index inside that epoch
+        self.step = 0  # optimiser steps done
+        self.sums: dict[str, float] = {}  # running loss sums of the current epoch
+        self.best: float = -math.inf
+        self.history: list[dict[str, Any]] = []
+
+    # ---- checkpoints ----------------------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "model": unwrap(self.model).state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "schedule": self.schedule.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "ema": self.ema.state_dict() if self.ema else None,
+            "ema_updates": self.ema.updates if self.ema else 0,
+            "epoch": self.epoch,
+            "batch": self.batch,
+            "step": self.step,
+            "sums": dict(self.sums),
+            "best": self.best,
+            "sampler": self.sampler.state_dict(),
+            "rng": rng_state(),
+            "config": to_dict(self.cfg),
+            "model_name": self.cfg.model.name,
+        }
+
+    def save(self, name: str = "last.pt") -> Path | None:
+        """Write a checkpoint (rank 0 only) and the resolved config beside it."""
+        path = None
+        if D.is_main():
+            path = save_atomic(self.state(), self.out / name)
+            dump_yaml(self.cfg, self.out / "config.yaml")
+        D.barrier()
+        return path
+
+    def load(self, path: str | Path) -> None:
+        """Restore everything saved by :meth:`state`."""
+        ck = load_checkpoint(path, map_location=self.device)
+        unwrap(self.model).load_state_dict(ck["model"])
+        self.optimizer.load_state_dict(ck["optimizer"])
+        self.schedule.load_state_dict(ck["schedule"])
+        self.scaler.load_state_dict(ck["scaler"])
+        if self.ema is not None and ck.get("ema") is not None:
+            self.ema.load_state_dict(ck["ema"], ck["ema_updates"])
+        self.epoch, self.batch, self.step = ck["epoch"], ck["batch"], ck["step"]
+        self.sums, self.best = dict(ck["sums"]), ck["best"]
+        set_rng_state(ck["rng"])
+
+    # ---- loop -----------------------------------------------------------------------------------
+
+    def train_step(self, images: torch.Tensor, targets: list[dict[str, torch.Tensor]]) -> dict[str, float]:
+        """One optimiser step; returns the float losses."""
+        tc = self.cfg.train
+        images = images.to(self.device, non_blocking=True)
+        if self.cuda and tc.channels_last:
+            images = images.contiguous(memory_format=torch.channels_last)
+        net = self.ddp or self.model
+        with torch.autocast(self.device.type, enabled=self.cuda and tc.amp):
+            outputs = net(images)
+        losses = self.criterion(outputs, targets)
+        loss = losses["loss"]
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"non-finite loss {loss.item()} at step {self.step}: {losses}")
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        if tc.grad_clip > 0:
+            self.scaler.unscale_(self.optimizer)
+            nn.utils.clip_grad_norm_(self.model.parameters(), tc.grad_clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.schedule.step()
+        if self.ema is not None:
+            self.ema.update(unwrap(self.model))
+        self.step += 1
+        return {k: float(v.detach()) for k, v in losses.items()}
+
+    def evaluate(self) -> dict[str, float]:
+        """Run the evaluator on rank 0 (EMA weights when enabled); other ranks wait."""
+        metrics: dict[str, float] = {}
+        if self.evaluator is not None and D.is_main():
+            net = self.ema.module if self.ema is not None else unwrap(self.model)
+            was_training = net.training
+            metrics = self.evaluator(net)
+            net.train(was_training)
+        D.barrier()
+        return metrics
+
+    def fit(self, resume: bool | str | Path = False) -> list[dict[str, Any]]:
+        """Train to ``cfg.train.epochs`` (or ``max_steps``); returns the per-epoch log rows."""
+        tc = self.cfg.train
+        if resume:
+            path = self.out / "last.pt" if resume is True else Path(resume)
+            self.load(path)
+        while self.epoch < tc.epochs:
+            self.sampler.set_epoch(self.epoch, self.batch)
+            self.model.train()
+            t0 = time.time()
+            bar = tqdm(self.loader, total=len(self.sampler), disable=not self.progress, mininterval=10,
+                       desc=f"epoch {self.epoch + 1}/{tc.epochs}", dynamic_ncols=True)
+            for images, targets in bar:
+                losses = self.train_step(images, targets)
+                self.batch += 1
+                for k, v in losses.items():
+                    self.sums[k] = self.sums.get(k, 0.0) + v
+                self.sums["n"] = self.sums.get("n", 0.0) + 1
+                if self.step % tc.log_interval == 0:
+                    row = {"step": self.step, "epoch": self.epoch + self.batch / self.iters_per_epoch,
+                           "lr": self.optimizer.param_groups[0]["lr"], **losses}
+                    self.logger.log_step(row)
+                    bar.set_postfix(loss=f"{losses['loss']:.3f}", lr=f"{row['lr']:.2e}")
+                if tc.save_interval_steps and self.step % tc.save_interval_steps == 0:
+                    self.save()
+                if tc.max_steps and self.step >= tc.max_steps:
+                    self.save()
+                    return self.history
+            self._end_epoch(time.time() - t0)
+        self.logger.close()
+        return self.history
+
+    def _end_epoch(self, seconds: float) -> None:
+        n = max(self.sums.pop("n", 1.0), 1.0)
+        row: dict[str, Any] = {"epoch": self.epoch + 1, "step": self.step, "seconds": round(seconds, 1),
+                               "lr": self.optimizer.param_groups[0]["lr"]}
+        row.update({k: v / n for k, v in self.sums.items()})
+        self.epoch, self.batch, self.sums = self.epoch + 1, 0, {}
+        ev = self.cfg.eval
+        metrics = self.evaluate() if ev.interval and self.epoch % ev.interval == 0 else {}
+        row.update(metrics)
+        improved = self.best_metric in metrics and metrics[self.best_metric] > self.best
+        if improved:
+            self.best = metrics[self.best_metric]
+        row["best"] = self.best if self.best > -math.inf else ""
+        self.save()
+        if D.is_main():
+            if improved:
+                shutil.copyfile(self.out / "last.pt", self.out / "best.pt")
+            self.logger.log_epoch(row)
+        self.history.append(row)

@@ -1,0 +1,41 @@
+"""Config overrides, type coercion and YAML round trips."""
+
+from __future__ import annotations
+
+import pytest
+
+from facedet.config import Config, apply_overrides, dump_yaml, load_yaml
+
+
+def test_defaults_follow_released_scrfd_configs() -> None:
+    c = Config()
+    assert (c.train.lr, c.train.momentum, c.train.weight_decay) == (0.01, 0.9, 5e-4)
+    assert (c.train.warmup_iters, c.train.warmup_ratio, c.train.milestones) == (1500, 0.001, (440, 544))
+    assert c.data.crop_choice == (0.3, 0.45, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0)
+    assert (c.loss.box_weight, c.loss.kps_weight, c.loss.qfl_beta) == (2.0, 0.1, 2.0)
+
+
+def test_overrides_coerce_to_field_types() -> None:
+    c = apply_overrides(Config(), ["train.lr=1", "train.epochs=10", "train.milestones=[3, 5]",
+                                   "data.crop_choice=[1, 2]", "train.ema=true", "model.name=scrfd_1g"])
+    assert c.train.lr == 1.0 and isinstance(c.train.lr, float)
+    assert c.train.epochs == 10 and c.train.milestones == (3, 5)
+    assert c.data.crop_choice == (1.0, 2.0) and all(isinstance(v, float) for v in c.data.crop_choice)
+    assert c.train.ema is True and c.model.name == "scrfd_1g"
+    assert Config().train.lr == 0.01  # frozen defaults untouched
+
+
+@pytest.mark.parametrize(
+    "bad, msg",
+    [("train.lrr=1", "unknown key"), ("trian.lr=1", "unknown section"), ("train.epochs=1.5", "integer"),
+     ("train.ema=3", "true/false"), ("train.lr=abc", "number"), ("lr=0.1", "section.key"), ("train.lr", "=")],
+)
+def test_bad_overrides_raise(bad: str, msg: str) -> None:
+    with pytest.raises(ValueError, match=msg):
+        apply_overrides(Config(), [bad])
+
+
+def test_yaml_round_trip(tmp_path) -> None:
+    c = apply_overrides(Config(), ["train.milestones=[7]", "data.input_size=320", "loss.box_loss=giou"])
+    dump_yaml(c, tmp_path / "config.yaml")
+    assert load_yaml(tmp_path / "config.yaml") == c

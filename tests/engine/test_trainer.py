@@ -1,0 +1,102 @@
+"""Trainer: bit-exact resume, best-checkpoint tracking, logs, atomic checkpoints and weight export."""
+
+from __future__ import annotations
+
+import csv
+import pickle
+
+import pytest
+import torch
+
+from facedet.config import Config, apply_overrides, load_yaml
+from facedet.criteria import SCRFDCriterion
+from facedet.engine.checkpoint import export_weights, load_checkpoint, save_atomic
+from facedet.engine.trainer import Trainer, seed_everything
+from tests.engine.helpers import square_records
+from tests.engine.tiny import TinyDet
+
+BASE = ["data.input_size=64", "data.num_workers=0", "train.batch_size=4", "train.epochs=3",
+        "train.warmup_iters=3", "train.log_interval=1", "train.ema=true", "train.ema_decay=0.9",
+        "train.grad_clip=10", "train.milestones=[2]"]
+
+
+class FakeEval:
+    """Returns a scripted AP per call so best-checkpoint tracking can be checked."""
+
+    def __init__(self, values: list[float]) -> None:
+        self.values = list(values)
+
+    def __call__(self, model: torch.nn.Module) -> dict[str, float]:
+        return {"ap_hard": self.values.pop(0)}
+
+
+def _trainer(cfg: Config, recs, out, init_seed: int = 0, evaluator=None) -> Trainer:
+    seed_everything(init_seed)
+    model = TinyDet(kps=True)
+    return Trainer(model, SCRFDCriterion.from_config(cfg.loss, model), cfg, recs, out, evaluator=evaluator,
+                   progress=False)
+
+
+def test_resume_is_bit_exact(tmp_path) -> None:
+    recs = square_records(tmp_path / "data", n=12)
+    cfg = apply_overrides(Config(), BASE)
+    full = _trainer(cfg, recs, tmp_path / "full", evaluator=FakeEval([0.1, 0.3, 0.2]))
+    hist = full.fit()
+    assert [r["epoch"] for r in hist] == [1, 2, 3] and full.step == 9
+    assert load_checkpoint(tmp_path / "full" / "best.pt")["epoch"] == 2  # ap 0.3 after epoch 2
+
+    stopped = _trainer(apply_overrides(cfg, ["train.max_steps=4"]), recs, tmp_path / "part",
+                       evaluator=FakeEval([0.1]))
+    stopped.fit()
+    ck = load_checkpoint(tmp_path / "part" / "last.pt")
+    assert (ck["epoch"], ck["batch"], ck["step"]) == (1, 1, 4)  # killed inside the second epoch
+    resumed = _trainer(cfg, recs, tmp_path / "part", init_seed=123, evaluator=FakeEval([0.3, 0.2]))
+    resumed.fit(resume=True)
+    assert resumed.step == 9
+
+    a, b = full.model.state_dict(), resumed.model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    ea, eb = full.ema.state_dict(), resumed.ema.state_dict()
+    assert all(torch.equal(ea[k], eb[k]) for k in ea)
+    ma = full.optimizer.state_dict()["state"]
+    mb = resumed.optimizer.state_dict()["state"]
+    assert all(torch.equal(ma[k]["momentum_buffer"], mb[k]["momentum_buffer"]) for k in ma)
+    init = TinyDet(kps=True).state_dict()
+    assert not torch.equal(a["cls.0.weight"], init["cls.0.weight"])  # it did train
+
+    rows_full = list(csv.DictReader(open(tmp_path / "full" / "epochs.csv")))
+    rows_res = list(csv.DictReader(open(tmp_path / "part" / "epochs.csv")))
+    assert [r["loss"] for r in rows_full] == [r["loss"] for r in rows_res]  # same epoch means after resume
+    assert rows_res[-1]["best"] == "0.3"
+    assert load_yaml(tmp_path / "part" / "config.yaml") == cfg
+
+
+def test_export_weights_fp16_loads_into_model(tmp_path) -> None:
+    from facedet.zoo import load_state
+
+    recs = square_records(tmp_path / "data", n=8)
+    cfg = apply_overrides(Config(), BASE + ["train.epochs=1"])
+    t = _trainer(cfg, recs, tmp_path / "run")
+    t.fit()
+    out = export_weights(tmp_path / "run" / "last.pt", tmp_path / "w.pt", half=True, use_ema=False)
+    sd = torch.load(out, weights_only=False)["state_dict"]
+    assert sd["cls.0.weight"].dtype == torch.float16
+    fresh = TinyDet(kps=True)
+    load_state(fresh, out)
+    torch.testing.assert_close(fresh.cls[0].weight, t.model.cls[0].weight, rtol=1e-3, atol=1e-4)
+
+
+class _Unpicklable:
+    def __reduce__(self):
+        raise pickle.PicklingError("boom")
+
+
+def test_save_atomic_keeps_previous_file_on_failure(tmp_path) -> None:
+    path = tmp_path / "ck.pt"
+    save_atomic({"v": 1}, path)
+    with pytest.raises(pickle.PicklingError):
+        save_atomic({"v": _Unpicklable()}, path)
+    assert torch.load(path)["v"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ck.pt"]  # no temp file left behind
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_checkpoint(tmp_path / "missing.pt")
