@@ -21,16 +21,16 @@ def _calibration(paths: list[str], size: int, model: object) -> object:
 def _run(args: argparse.Namespace) -> int:
     import torch
 
-    from ..convert.scrfd_onnx import import_scrfd_onnx
+    from ..convert.scrfd_onnx import guess_preset, import_scrfd_onnx
     from ..zoo import build_model, list_models, sha256_file
 
     torch.set_num_threads(2)
     src = Path(args.onnx)
     if not src.is_file():
         raise FileNotFoundError(f"ONNX file not found: {src}")
-    name = args.model or src.stem
+    name = args.model or (src.stem if src.stem in list_models() else guess_preset(src))
     if name not in list_models():
-        raise ValueError(f"cannot tell the model of {src.name}: pass --model (one of {', '.join(list_models())})")
+        raise ValueError(f"unknown --model {name!r} (one of {', '.join(list_models())})")
     model = build_model(name)
     calib = _calibration(args.calib_images, args.calib_size, model) if args.calib_images else None
     rep = import_scrfd_onnx(model, src, calibration=calib)
@@ -46,7 +46,7 @@ def _run(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("convert", help="import an official SCRFD .onnx into a facedet .pt checkpoint")
     p.add_argument("onnx", help="official SCRFD ONNX export")
-    p.add_argument("--model", help="zoo preset (default: the file's stem, e.g. scrfd_2.5g_kps)")
+    p.add_argument("--model", help="zoo preset (default: the file's stem if a preset, else guessed from the graph)")
     p.add_argument("--out", required=True, help="output .pt (dict with 'model' state dict, 'arch', 'config')")
     p.add_argument("--calib-images", nargs="*", default=[], metavar="IMG",
                    help="images used to un-fold BatchNorms that onnx-simplifier folded (keeps fine-tuning sane)")

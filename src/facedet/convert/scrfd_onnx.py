@@ -235,6 +235,21 @@ def import_scrfd_onnx(
     return rep
 
 
+def guess_preset(onnx_path: str | Path) -> str:
+    """The SCRFD preset whose conv calls match the export's Conv nodes shape for shape (e.g. for
+    insightface's ``det_500m.onnx`` / ``det_10g.onnx`` package files); ValueError if none does."""
+    from ..models.scrfd import PRESETS
+
+    g = _Graph(Path(onnx_path))
+    shapes = [tuple(g.const[nd.input[1]].shape) for nd in g.nodes if nd.op_type == "Conv"]
+    for name, build in PRESETS.items():
+        with torch.device("meta"):
+            model = build()
+        if [tuple(c.weight.shape) for _, c, _ in _trace_convs(model, 64)] == shapes:
+            return name
+    raise ValueError(f"{onnx_path}: no SCRFD preset matches its {len(shapes)} Conv nodes")
+
+
 def _level_stride(head: nn.Module, conv: nn.Module) -> int:
     for i in range(len(head.strides)):
         if head.stride_reg[head.level_key(i)] is conv:
