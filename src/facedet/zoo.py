@@ -100,18 +100,36 @@ def _scrfd_entries() -> dict[str, ZooEntry]:
     return entries
 
 
-def _family_entries(module_name: str) -> dict[str, ZooEntry]:
-    """Entries of a family module exposing ``PRESETS`` (callables or ZooEntry) [+ PUBLISHED, WEIGHTS]."""
+def _resolve(ref: str | Callable[..., Any] | None) -> Callable[..., Any] | None:
+    """A callable from ``"package.module:function"`` (imported lazily) or the callable itself."""
+    if ref is None or callable(ref):
+        return ref
+    mod_name, _, attr = ref.partition(":")
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(mod_name), attr)(*args, **kwargs)
+
+    return call
+
+
+def _family_entries(module_name: str, importer: str | Callable[..., Any] | None = None) -> dict[str, ZooEntry]:
+    """Entries of a family module exposing ``PRESETS`` (callables or ZooEntry) [+ ``PUBLISHED``,
+    ``WEIGHTS``, ``IMPORTER``]; ``importer`` ("module:function" or callable) loads official files."""
     mod = importlib.import_module(module_name)
     published = getattr(mod, "PUBLISHED", {})
     weights = getattr(mod, "WEIGHTS", {})
+    imp = _resolve(importer or getattr(mod, "IMPORTER", None))
     out = {}
     for name, item in mod.PRESETS.items():
-        out[name] = item if isinstance(item, ZooEntry) else ZooEntry(item, published.get(name, {}), weights.get(name))
+        if isinstance(item, ZooEntry):
+            out[name] = item
+        else:
+            out[name] = ZooEntry(item, published.get(name, {}), weights.get(name), imp)
     return out
 
 
-# family name -> loader of its table; one line per family
+# family name -> loader of its table; one line per family, e.g.
+#   "extd": lambda: _family_entries("facedet.models.extd", "facedet.convert.extd:load_extd_official"),
 _FAMILIES: dict[str, Callable[[], dict[str, ZooEntry]]] = {
     "scrfd": _scrfd_entries,
 }
@@ -129,10 +147,10 @@ def zoo() -> dict[str, ZooEntry]:
     return _ZOO
 
 
-def register_family(name: str, module_name: str) -> None:
-    """Add a family module (``PRESETS`` [+ ``PUBLISHED``, ``WEIGHTS``]) at run time."""
+def register_family(name: str, module_name: str, importer: str | Callable[..., Any] | None = None) -> None:
+    """Add a family module (``PRESETS`` [+ ``PUBLISHED``, ``WEIGHTS``, ``IMPORTER``]) at run time."""
     global _ZOO
-    _FAMILIES[name] = lambda: _family_entries(module_name)
+    _FAMILIES[name] = lambda: _family_entries(module_name, importer)
     _ZOO = None
 
 
@@ -212,21 +230,28 @@ def download_weights(
     return target
 
 
-def load_state(model: nn.Module, path: str | Path) -> None:
-    """Load our ``.pt``: a state dict, or a checkpoint dict with ``model`` / ``state_dict`` key (strict)."""
+def _read_state(path: str | Path) -> Mapping[str, Any] | None:
+    """Our ``.pt``: a state dict, or a checkpoint dict with ``model`` / ``state_dict``; None otherwise."""
     obj = torch.load(path, map_location="cpu", weights_only=False)
     if isinstance(obj, Mapping):
         for key in ("model", "state_dict"):
             if key in obj and isinstance(obj[key], Mapping):
-                obj = obj[key]
-                break
-    if not isinstance(obj, Mapping):
+                return obj[key]
+        return obj
+    return None
+
+
+def load_state(model: nn.Module, path: str | Path) -> None:
+    """Load our ``.pt``: a state dict, or a checkpoint dict with ``model`` / ``state_dict`` key (strict)."""
+    state = _read_state(path)
+    if state is None:
         raise ValueError(f"{path}: not a state dict or checkpoint dict")
-    model.load_state_dict(obj, strict=True)
+    model.load_state_dict(state, strict=True)
 
 
 def load_model(name: str, weights: str | Path | None = None) -> nn.Module:
-    """Build ``name`` and load weights (our .pt/.pth, or a foreign format such as official .onnx).
+    """Build ``name`` and load weights: our .pt/.pth, or an official file (e.g. SCRFD .onnx, EXTD .pth)
+    through the entry's importer. A state dict whose keys are not ours goes to the importer too.
 
     ``weights=None`` uses the cached / downloadable weights of the zoo entry. Returns eval mode.
     """
@@ -239,6 +264,13 @@ def load_model(name: str, weights: str | Path | None = None) -> nn.Module:
         if e.importer is None:
             raise ValueError(f"{name} has no importer for {path.suffix} files")
         e.importer(model, path)
+        return model.eval()
+    state = _read_state(path)
+    if state is not None and set(state) == set(model.state_dict()):
+        model.load_state_dict(state, strict=True)
+    elif e.importer is not None:
+        e.importer(model, path)
     else:
-        load_state(model, path)
+        missing = set(model.state_dict()) - set(state or {})
+        raise ValueError(f"{path}: not a {name} state dict ({len(missing)} of our keys missing)")
     return model.eval()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import sys
+import types
 from pathlib import Path
 
 import pytest
 import torch
 
 from facedet import zoo
+from tests.conftest import shared_path
 
 
 def test_list_and_published() -> None:
@@ -66,3 +69,43 @@ def test_download_weights_file_url_and_sha(tmp_path: Path) -> None:
 def test_download_without_url_says_where(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="1drv.ms"):
         zoo.download_weights("scrfd_10g", cache_dir=tmp_path)
+
+
+def test_register_family_with_importer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A family module with PRESETS/PUBLISHED plus an importer for its official files: one line."""
+    fam = types.ModuleType("fake_family")
+    fam.PRESETS = {"tiny_net": lambda: torch.nn.Conv2d(3, 2, 1)}
+    fam.PUBLISHED = {"tiny_net": {"hard": 50.0}}
+    imported = []
+
+    def importer(model: torch.nn.Module, path: Path) -> None:
+        state = torch.load(path)
+        model.load_state_dict({"weight": state["w"], "bias": state["b"]})
+        imported.append(path)
+
+    fam.IMPORTER = importer
+    monkeypatch.setitem(sys.modules, "fake_family", fam)
+    monkeypatch.setattr(zoo, "_FAMILIES", dict(zoo._FAMILIES))
+    monkeypatch.setattr(zoo, "_ZOO", None)
+    zoo.register_family("fake", "fake_family")
+    assert "tiny_net" in zoo.list_models() and "scrfd_500m" in zoo.list_models()
+    assert zoo.published("tiny_net") == {"hard": 50.0}
+    official = tmp_path / "official.pth"
+    torch.save({"w": torch.ones(2, 3, 1, 1), "b": torch.zeros(2)}, official)
+    model = zoo.load_model("tiny_net", official)  # keys are not ours -> the importer
+    assert imported == [official] and float(model.weight.sum()) == 6.0
+    ours = tmp_path / "ours.pt"
+    torch.save({"model": model.state_dict()}, ours)
+    zoo.load_model("tiny_net", ours)  # our own checkpoint: loaded directly
+    assert len(imported) == 1
+
+
+def test_extd_family_one_liner(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The line the lead adds for EXTD works with its official checkpoints (skips without them)."""
+    weights = shared_path("weights", "extd", "EXTD_32.pth")
+    pytest.importorskip("facedet.convert.extd")
+    monkeypatch.setattr(zoo, "_FAMILIES", dict(zoo._FAMILIES))
+    monkeypatch.setattr(zoo, "_ZOO", None)
+    zoo.register_family("extd", "facedet.models.extd", "facedet.convert.extd:load_extd_official")
+    model = zoo.load_model("extd_fpn_32", weights)
+    assert sum(p.numel() for p in model.parameters()) == 62_939
