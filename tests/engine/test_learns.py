@@ -1,7 +1,7 @@
 """Proof that the recipe learns: a tiny SCRFD-layout net trained on the synthetic WIDER set reaches a
 high AP on a held-out synthetic val split under the official WIDER protocol.
 
-Measured on the dev machine (1 thread): AP easy 0.548, medium 0.625 after 20 epochs x 8 steps; an
+Measured on the dev machine (1 thread): AP easy 0.609, medium 0.664 after 20 epochs x 8 steps; an
 untrained net scores ~0. Thresholds keep a wide margin for other CPUs and torch versions.
 """
 
@@ -40,5 +40,5 @@ def test_tiny_detector_learns_synthetic_faces(tmp_path) -> None:
     after = evaluator(model)
     assert before["ap_medium"] < 0.05
     assert history[-1]["loss"] < 0.8 * history[0]["loss"]
-    assert after["ap_easy"] > 0.4 and after["ap_medium"] > 0.45, after
+    assert after["ap_easy"] > 0.45 and after["ap_medium"] > 0.5, after
     assert torch.isfinite(torch.tensor(history[-1]["loss"]))

@@ -4,8 +4,9 @@ Per positive anchor with centre ``c`` (in stride units) the predicted box is
 ``distance2bbox(c, reg)``; the quality target is its IoU with the gt (detached), the classification
 target of every other anchor is 0. Box and keypoint losses are weighted by the detached predicted
 score of the positive and divided by the sum of those weights; the QFL sum is divided by the number
-of positives. Both normalisers are averaged over processes under DDP and clamped to at least 1
-(the clamp follows mmdet's GFL head; it only matters in the first iterations).
+of positives. Normalisers as insightface's ``SCRFDHead.loss``: positives are counted per image with a
+floor of 1, both factors are averaged over processes under DDP, and the weight sum is not clamped
+(only guarded against exactly zero, where the reference would divide 0 by 0).
 """
 
 from __future__ import annotations
@@ -140,7 +141,8 @@ class SCRFDCriterion(nn.Module):
             label_weight[b, ign] = 0.0
 
         pb, pa = torch.cat(pos_b), torch.cat(pos_a)
-        num_pos = reduce_mean(torch.tensor(float(pb.numel()), device=device)).clamp(min=1.0)
+        counted = float(sum(max(len(p), 1) for p in pos_a))  # per-image floor of 1, as the reference
+        num_pos = reduce_mean(torch.tensor(counted, device=device)).clamp(min=1.0)
         stride_p = strides[pa][:, None]
         c = centres[pa] / stride_p
         t_box = torch.cat(gt_box) / stride_p
@@ -152,7 +154,8 @@ class SCRFDCriterion(nn.Module):
         loss_cls = (quality_focal_loss(cls, cls_target, self.qfl_beta) * label_weight[..., None]).sum() / num_pos
 
         weight = cls[pb, pa].detach().sigmoid().amax(-1)
-        weight_sum = reduce_mean(weight.sum()).clamp(min=1.0)
+        weight_sum = reduce_mean(weight.sum())
+        weight_sum = torch.where(weight_sum > 0, weight_sum, torch.ones_like(weight_sum))
         loss_box = (self.box_loss(pred_box, t_box) * weight).sum() / weight_sum
         losses = {"loss_cls": self.cls_weight * loss_cls, "loss_bbox": self.box_weight * loss_box}
         if kps is not None:

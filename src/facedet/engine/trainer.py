@@ -217,7 +217,10 @@ class Trainer:
         row.update({k: v / n for k, v in self.sums.items()})
         self.epoch, self.batch, self.sums = self.epoch + 1, 0, {}
         ev = self.cfg.eval
-        metrics = self.evaluate() if ev.interval and self.epoch % ev.interval == 0 else {}
+        evaluate = bool(self.evaluator) and ev.interval > 0 and self.epoch % ev.interval == 0
+        if evaluate:
+            self.save()  # the epoch is safe before a (possibly long) evaluation starts
+        metrics = self.evaluate() if evaluate else {}
         row.update(metrics)
         improved = self.best_metric in metrics and metrics[self.best_metric] > self.best
         if improved:
