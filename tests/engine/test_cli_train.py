@@ -38,7 +38,7 @@ def test_train_cli_trains_evaluates_and_resumes(tmp_path, capsys) -> None:
     capsys.readouterr()
 
 
-def test_train_cli_errors(tmp_path, capsys) -> None:
+def test_train_cli_errors(tmp_path, capsys, monkeypatch) -> None:
     write_synthetic_wider(tmp_path / "wider", "train", SyntheticConfig(num_images=2, **SYN), seed=0)
     base = ["train", "scrfd_500m", "--data", str(tmp_path / "wider"), "--out", str(tmp_path / "run")]
     assert main(base + ["train.lrr=0.1"]) == 2
@@ -46,3 +46,11 @@ def test_train_cli_errors(tmp_path, capsys) -> None:
     assert main(base + ["--resume"]) == 2
     assert "last.pt" in capsys.readouterr().err
     assert main(["train", "scrfd_500m", "--data", str(tmp_path / "missing")]) == 2
+    capsys.readouterr()
+
+    class Other(torch.nn.Module):
+        family = "extd"
+
+    monkeypatch.setattr("facedet.zoo.build_model", lambda name, **kw: Other())
+    assert main(base) == 2
+    assert "SCRFD recipe" in capsys.readouterr().err

@@ -67,6 +67,9 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"no trainable image (with faces) in {args.data}")
     seed_everything(cfg.train.seed)
     model = zoo.build_model(cfg.model.name)
+    family = getattr(model, "family", "scrfd")
+    if family != "scrfd":
+        raise ValueError(f"facedet train implements the SCRFD recipe; {cfg.model.name} is a {family} model")
     criterion = SCRFDCriterion.from_config(cfg.loss, model)
     evaluator = None
     if args.val:
