@@ -210,8 +210,12 @@ def download_weights(
         raise ValueError(f"no weight source known for {name}; pass url= or a local weights path")
     dest = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     target = dest / filename
-    if target.exists() and (expected is None or sha256_file(target) == expected):
-        return target
+    if target.exists():
+        cached = sha256_file(target) if expected is not None else None
+        if cached == expected:
+            return target
+        if use_url is None:
+            raise ValueError(f"{target}: sha256 {cached} is not the expected {expected} for {name}")
     if use_url is None:
         page = f" (published at {src.page})" if src is not None and src.page else ""
         raise ValueError(

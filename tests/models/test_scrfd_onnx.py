@@ -73,7 +73,7 @@ def test_import_matches_onnxruntime(name: str) -> None:
 
 def test_unfolded_bn_keeps_eval_output_and_train_mode_close() -> None:
     path = _onnx("scrfd_500m_kps")
-    x = torch.nn.functional.interpolate(torch.from_numpy(_real_640()), size=(320, 320), mode="area")
+    x = torch.nn.functional.interpolate(torch.from_numpy(_real_640()), size=(160, 160), mode="area")
     plain, unfolded = build_model("scrfd_500m_kps"), build_model("scrfd_500m_kps")
     import_scrfd_onnx(plain, path)
     rep = import_scrfd_onnx(unfolded, path, calibration=x)

@@ -69,6 +69,12 @@ def test_download_weights_file_url_and_sha(tmp_path: Path) -> None:
 def test_download_without_url_says_where(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="1drv.ms"):
         zoo.download_weights("scrfd_10g", cache_dir=tmp_path)
+    # a file put into the cache by hand is used, and checked against the known export hash
+    (tmp_path / "scrfd_2.5g.onnx").write_bytes(b"not the official export")
+    with pytest.raises(ValueError, match="is not the expected 6cd57dc1"):
+        zoo.download_weights("scrfd_2.5g", cache_dir=tmp_path)
+    (tmp_path / "scrfd_10g.onnx").write_bytes(b"no known hash for this one")
+    assert zoo.download_weights("scrfd_10g", cache_dir=tmp_path) == tmp_path / "scrfd_10g.onnx"
 
 
 def test_register_family_with_importer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
