@@ -70,6 +70,12 @@ _SCRFD_ONNX_SHA256 = {
     "scrfd_2.5g_kps": "32d20c77b9e2dc1d07e94c2ab9d25bdd5cd05eddbe0b46e7b38e7a1eca22e99a",
 }
 
+_INSIGHTFACE_V07 = "https://github.com/deepinsight/insightface/releases/download/v0.7"
+_SCRFD_PACKAGED = {  # the insightface python package's detectors (not verified here; guess_preset checks)
+    "scrfd_10g_kps": f"reported to ship as det_10g.onnx inside {_INSIGHTFACE_V07}/buffalo_l.zip",
+    "scrfd_500m_kps": f"reported to ship as det_500m.onnx inside {_INSIGHTFACE_V07}/buffalo_s.zip and buffalo_sc.zip",
+}
+
 
 def _import_scrfd_onnx(model: nn.Module, path: Path) -> Any:
     from .convert.scrfd_onnx import import_scrfd_onnx  # lazy: onnx is only needed for this path
@@ -87,12 +93,12 @@ def _scrfd_entries() -> dict[str, ZooEntry]:
             "easy": e, "medium": m, "hard": h, "params_m": p_m, "flops_g": f_g,
             "params_recount": p_exact, "macs_g_recount": macs_g, "source": f"{_SCRFD_README} (README)",
         }
+        note = ("official mmdet .pth on OneDrive (README link, not a direct download); an official ONNX "
+                "export can be given as url= / weights= (imported by facedet.convert.scrfd_onnx)")
+        if name in _SCRFD_PACKAGED:
+            note += f"; {_SCRFD_PACKAGED[name]}"
         weights = WeightSource(
-            filename=f"{name}.onnx",
-            sha256=_SCRFD_ONNX_SHA256.get(name),
-            page=f"https://1drv.ms/u/{share}",
-            note="official .pth on OneDrive (README link, no direct URL); ONNX exports via insightface "
-            "releases / mirrors: pass url= to download_weights",
+            filename=f"{name}.onnx", sha256=_SCRFD_ONNX_SHA256.get(name), page=f"https://1drv.ms/u/{share}", note=note
         )
         if name == "scrfd_500m_kps":
             published["note"] = "README params/FLOPs copied from the 500M row; the config builds 0.631 M, 0.584 G"
