@@ -77,10 +77,19 @@ _SCRFD_PACKAGED = {  # the insightface python package's detectors (not verified 
 }
 
 
-def _import_scrfd_onnx(model: nn.Module, path: Path) -> Any:
-    from .convert.scrfd_onnx import import_scrfd_onnx  # lazy: onnx is only needed for this path
+def _import_scrfd(model: nn.Module, path: Path) -> Any:
+    """Official SCRFD files: an ONNX export (imported op by op), or an mmdet ``.pth`` whose names are
+    ours plus the unused DFL buffer ``bbox_head.integral.project`` (dropped; loaded strictly)."""
+    if Path(path).suffix.lower() == ".onnx":
+        from .convert.scrfd_onnx import import_scrfd_onnx  # lazy: onnx is only needed for this path
 
-    return import_scrfd_onnx(model, path)
+        return import_scrfd_onnx(model, path)
+    state = _read_state(path)
+    if state is None:
+        raise ValueError(f"{path}: not an SCRFD state dict")
+    state = {k: v for k, v in state.items() if not k.startswith("bbox_head.integral.")}
+    model.load_state_dict(state, strict=True)
+    return None
 
 
 def _scrfd_entries() -> dict[str, ZooEntry]:
@@ -102,7 +111,7 @@ def _scrfd_entries() -> dict[str, ZooEntry]:
         )
         if name == "scrfd_500m_kps":
             published["note"] = "README params/FLOPs copied from the 500M row; the config builds 0.631 M, 0.584 G"
-        entries[name] = ZooEntry(build, published, weights, _import_scrfd_onnx)
+        entries[name] = ZooEntry(build, published, weights, _import_scrfd)
     return entries
 
 

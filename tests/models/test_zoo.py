@@ -115,3 +115,19 @@ def test_extd_family_one_liner(monkeypatch: pytest.MonkeyPatch) -> None:
     zoo.register_family("extd", "facedet.models.extd", "facedet.convert.extd:load_extd_official")
     model = zoo.load_model("extd_fpn_32", weights)
     assert sum(p.numel() for p in model.parameters()) == 62_939
+
+
+def test_load_mmdet_style_pth(tmp_path: Path) -> None:
+    """An official mmdet checkpoint: {'state_dict': ours + bbox_head.integral.project, 'meta': ...}."""
+    path, src = _write_pt(tmp_path, False)
+    state = dict(src.state_dict())
+    state["bbox_head.integral.project"] = torch.linspace(0, 8, 9)
+    official = tmp_path / "scrfd_500m.pth"
+    torch.save({"meta": {"epoch": 640}, "state_dict": state}, official)
+    model = zoo.load_model("scrfd_500m", official)
+    key = "neck.fpn_convs.0.conv.weight"
+    assert torch.equal(model.state_dict()[key], src.state_dict()[key])
+    del state[key]
+    torch.save({"state_dict": state}, official)
+    with pytest.raises(RuntimeError, match="Missing key"):
+        zoo.load_model("scrfd_500m", official)
