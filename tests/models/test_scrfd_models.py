@@ -88,6 +88,8 @@ def test_init_and_state_dict_names() -> None:
         "neck.pafpn_convs.1.conv.weight", "bbox_head.cls_stride_convs.0.0.gn.weight", "bbox_head.scales.2.scale",
     ):
         assert key in sd, key
+    big = PRESETS["scrfd_34g"]().backbone.layer1[0].downsample  # stride 1, 56 -> 224: no-op pool kept
+    assert isinstance(big[0], torch.nn.AvgPool2d) and big[0].kernel_size == 1 and big[1].out_channels == 224
     kps = PRESETS["scrfd_500m_kps"]().state_dict()
     assert "bbox_head.cls_stride_convs.(16, 16).1.pointwise_conv.bn.running_mean" in kps
     assert "bbox_head.stride_kps.(32, 32).weight" in kps and not any(k.startswith("bbox_head.scales") for k in kps)

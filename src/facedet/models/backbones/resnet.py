@@ -68,12 +68,18 @@ class Bottleneck(nn.Module):
 
 
 def _downsample(inplanes: int, outplanes: int, stride: int) -> nn.Sequential:
-    """Avg-down shortcut: AvgPool(s, s, ceil, no pad count) when stride>1, then conv1x1 + BN."""
-    layers: list[nn.Module] = []
-    if stride != 1:
-        layers.append(nn.AvgPool2d(stride, stride, ceil_mode=True, count_include_pad=False))
-    layers += [nn.Conv2d(inplanes, outplanes, 1, 1, bias=False), nn.BatchNorm2d(outplanes)]
-    return nn.Sequential(*layers)
+    """Avg-down shortcut: AvgPool(s, s, ceil, no pad count), conv1x1, BN.
+
+    The pool is there even when s == 1 (a no-op 1x1 pool: only SCRFD-34G's first stage, which
+    widens 56 -> 224), as in the insightface fork's ``ResLayer`` (``if avg_down:``, no stride test;
+    spec §1.3 says "only when stride != 1", the code disagrees). It keeps the checkpoint keys
+    ``downsample.1`` / ``downsample.2`` and adds 1.08 M MACs to mmcv's count for 34G.
+    """
+    return nn.Sequential(
+        nn.AvgPool2d(stride, stride, ceil_mode=True, count_include_pad=False),
+        nn.Conv2d(inplanes, outplanes, 1, 1, bias=False),
+        nn.BatchNorm2d(outplanes),
+    )
 
 
 class ResNetV1e(nn.Module):
