@@ -147,6 +147,8 @@ def _family_entries(module_name: str, importer: str | Callable[..., Any] | None 
 #   "extd": lambda: _family_entries("facedet.models.extd", "facedet.convert.extd:load_extd_official"),
 _FAMILIES: dict[str, Callable[[], dict[str, ZooEntry]]] = {
     "scrfd": _scrfd_entries,
+    "extd": lambda: _family_entries("facedet.models.extd", "facedet.convert.extd:load_extd_official"),
+    "group_sampling": lambda: _family_entries("facedet.models.group_sampling"),
 }
 _ZOO: dict[str, ZooEntry] | None = None
 

@@ -7,7 +7,7 @@ import json
 
 
 def _fmt(v: object, spec: str) -> str:
-    return format(v, spec) if isinstance(v, (int, float)) else "-"
+    return format(v, spec) if isinstance(v, (int, float)) else format("-", ">" + spec.split(".")[0])
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -26,14 +26,14 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
-    head = (f"{'model':<16s} {'easy':>6s} {'medium':>6s} {'hard':>6s} | "
+    head = (f"{'model':<26s} {'easy':>6s} {'medium':>6s} {'hard':>6s} | "
             f"{'params M':>8s} {'ours':>7s} | {'FLOPs G':>7s} {'ours':>7s}")
     print("WIDER FACE val AP (published) and size; FLOPs = MACs at 640x480 (mmcv convention)")
     print(head)
     print("-" * len(head))
     for r in rows:
         ap = " ".join(_fmt(r[k], "6.2f") for k in ("easy", "medium", "hard"))
-        print(f"{r['name']:<16s} {ap} | {_fmt(r['params_m'], '8.2f')} {r['params'] / 1e6:7.3f} | "
+        print(f"{r['name']:<26s} {ap} | {_fmt(r['params_m'], '8.2f')} {r['params'] / 1e6:7.3f} | "
               f"{_fmt(r['flops_g'], '7.3f')} {r['macs'] / 1e9:7.3f}")
     return 0
 
