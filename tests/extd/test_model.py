@@ -78,3 +78,39 @@ def test_bad_configuration_errors():
         EXTD(width=32, neck="bifpn")
     with pytest.raises(ValueError, match="stride-2"):
         build_extd("extd_fpn_32", group=((2, 2), (2, 1)))
+
+
+def test_onnx_export_dynamic_shapes_match_torch(tmp_path):
+    """The eval benchmark runs the ONNX export under ONNX Runtime; it must equal eager PyTorch at
+    sizes other than the export size (the FPN up-sampling follows the lateral's size)."""
+    import numpy as np
+    import onnxruntime as ort
+
+    torch.manual_seed(0)
+    model = build_extd("extd_fpn_32").eval()
+    for m in model.modules():  # non-trivial BN statistics
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+
+    class Flat(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.m = model
+
+        def forward(self, x):
+            o = self.m(x)
+            return (*o.cls, *o.reg)
+
+    path = tmp_path / "extd.onnx"
+    torch.onnx.export(Flat().eval(), torch.zeros(1, 3, 64, 64), str(path), input_names=["x"],
+                      dynamic_axes={"x": {2: "h", 3: "w"}}, opset_version=17, dynamo=False)
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+    x = torch.randn(1, 3, 100, 150) * 50
+    outs = sess.run(None, {"x": x.numpy()})
+    with torch.no_grad():
+        ref = model(x)
+    for got, want in zip(outs, [*ref.cls, *ref.reg], strict=True):
+        assert np.allclose(got, want.numpy(), atol=1e-3, rtol=1e-3)
