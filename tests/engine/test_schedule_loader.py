@@ -73,9 +73,14 @@ def test_dataset_is_a_function_of_seed_epoch_index(tmp_path) -> None:
     assert not torch.equal(a["image"], c["image"])
     assert a["image"].shape == (3, 64, 64) and a["landmarks"].shape[1:] == (5, 2)
     sampler = ResumableBatchSampler(4, 2, seed=0)
-    serial = [collate([ds[k] for k in batch])[0] for batch in sampler]
-    workers = [imgs for imgs, _ in make_loader(ds, sampler, num_workers=2)]
-    assert all(torch.equal(x, y) for x, y in zip(serial, workers, strict=True))
+    loader = make_loader(ds, sampler, num_workers=2)
+    assert loader.multiprocessing_context.get_start_method() == "spawn"  # no fork after eval threads
+    for epoch, start in ((0, 0), (1, 1)):  # persistent workers must follow the sampler's epoch
+        sampler.set_epoch(epoch, start)
+        serial = [collate([ds[k] for k in batch])[0] for batch in sampler]
+        workers = [imgs for imgs, _ in loader]
+        assert len(serial) == 2 - start
+        assert all(torch.equal(x, y) for x, y in zip(serial, workers, strict=True))
 
 
 def test_mix_and_filter(tmp_path) -> None:

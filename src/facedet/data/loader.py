@@ -154,13 +154,21 @@ def _worker_init(_: int) -> None:
 
 
 def make_loader(dataset: FaceDataset, sampler: ResumableBatchSampler, num_workers: int = 2) -> DataLoader:
-    """DataLoader over ``dataset`` with the resumable batch sampler and single-threaded workers."""
+    """DataLoader over ``dataset`` with the resumable batch sampler and single-threaded workers.
+
+    Workers are *spawned* once and kept for the whole run. Forking them at every epoch deadlocked a
+    real run: the evaluation between epochs had started OpenCV's / OpenMP's thread pools in the
+    parent, and a forked child inherits their locks but not their threads. Persistent workers are
+    safe here because the batch sampler runs in the main process and carries the epoch.
+    """
+    workers = num_workers > 0
     return DataLoader(
         dataset,
         batch_sampler=sampler,
         num_workers=num_workers,
         collate_fn=collate,
-        worker_init_fn=_worker_init if num_workers > 0 else None,
+        worker_init_fn=_worker_init if workers else None,
         pin_memory=torch.cuda.is_available(),
-        persistent_workers=False,
+        persistent_workers=workers,
+        multiprocessing_context="spawn" if workers else None,
     )
