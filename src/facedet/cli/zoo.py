@@ -19,22 +19,23 @@ def _run(args: argparse.Namespace) -> int:
     torch.set_num_threads(2)
     rows = []
     for name in list_models():
-        c = count_complexity(build_model(name), (640, 480))
         pub = published(name)
+        size = tuple(pub.get("flops_size", (640, 480)))  # the size the paper's FLOPs were counted at
+        c = count_complexity(build_model(name), size)
         rows.append({"name": name, **{k: pub.get(k) for k in ("easy", "medium", "hard", "params_m", "flops_g")},
-                     "params": c.params, "macs": c.macs})
+                     "params": c.params, "macs": c.macs, "size": f"{size[0]}x{size[1]}"})
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
     head = (f"{'model':<26s} {'easy':>6s} {'medium':>6s} {'hard':>6s} | "
-            f"{'params M':>8s} {'ours':>7s} | {'FLOPs G':>7s} {'ours':>7s}")
+            f"{'params M':>8s} {'ours':>7s} | {'FLOPs G':>7s} {'ours':>7s} {'at':>8s}")
     print("WIDER FACE val AP (published) and size; FLOPs = MACs at 640x480 (mmcv convention)")
     print(head)
     print("-" * len(head))
     for r in rows:
         ap = " ".join(_fmt(r[k], "6.2f") for k in ("easy", "medium", "hard"))
         print(f"{r['name']:<26s} {ap} | {_fmt(r['params_m'], '8.2f')} {r['params'] / 1e6:7.3f} | "
-              f"{_fmt(r['flops_g'], '7.3f')} {r['macs'] / 1e9:7.3f}")
+              f"{_fmt(r['flops_g'], '7.3f')} {r['macs'] / 1e9:7.3f} {r['size']:>8s}")
     return 0
 
 

@@ -36,10 +36,11 @@ PRESETS: dict[str, Callable[..., GroupSamplingDetector]] = {
 _PAPER = "Ming et al., Group Sampling for Scale Invariant Face Detection, TPAMI 2022"
 PUBLISHED: dict[str, dict[str, Any]] = {
     "gs_fpn_r50": {"easy": 90.9, "medium": 91.3, "hard": 87.6, "all": 82.1, "all_gs": 83.6,
-                   "flops_g": 88.92, "source": f"{_PAPER}, Tables 3, 5, 11 (FPN, no GS; all_gs = FPN+GS)"},
+                   "flops_g": 88.92, "flops_size": (800, 800),
+                   "source": f"{_PAPER}, Tables 3, 5, 11 (FPN, no GS; all_gs = FPN+GS)"},
     "gs_fpn_finest_r50": {"easy": 94.7, "medium": 93.8, "hard": 88.7, "all": 82.8,
                           "at16": 74.1, "at32": 72.9, "at64": 47.8, "at128": 24.5,
-                          "params_m": 27.1, "flops_g": 81.3,
+                          "params_m": 27.1, "flops_g": 81.3, "flops_size": (800, 800),
                           "source": f"{_PAPER}, Tables 3, 11, 15 (FPN-finest-sampling; params with the fc)"},
     "gs_fpn_finest_stride_r50": {"easy": 87.6, "medium": 89.1, "hard": 88.2, "all": 83.5,
                                  "source": f"{_PAPER}, Table 3 (FPN-finest-stride-sampling)"},
@@ -48,8 +49,10 @@ PUBLISHED: dict[str, dict[str, Any]] = {
                              "final_fast_rcnn_gs": {"easy": 96.2, "medium": 95.5, "hard": 91.1, "all": 85.7},
                              "source": f"{_PAPER}, Tables 3, 13 (DC-sampling / DC-WRS / + grouped Fast R-CNN)"},
     "gs_fpn_finest_r18": {"easy": 92.2, "medium": 91.3, "hard": 85.1, "all": 76.0, "params_m": 12.5,
-                          "flops_g": 29.8, "source": f"{_PAPER}, Tables 10, 15 (P3; params include the ImageNet fc)"},
+                          "flops_g": 29.8, "flops_size": (800, 800),
+                          "source": f"{_PAPER}, Tables 10, 15 (P3; params include the ImageNet fc)"},
     "gs_fpn_finest_r152": {"easy": 96.5, "medium": 95.9, "hard": 91.7, "params_m": 61.7, "flops_g": 155.7,
+                           "flops_size": (800, 800),
                            "source": f"{_PAPER}, §7, Table 15 (P3, flip + multi-scale test; params include the fc)"},
 }
 WEIGHTS: dict[str, Any] = {}
