@@ -79,7 +79,11 @@ class FaceDetector:
                 self.ort = OrtModel(path, num_threads=num_threads)
         self._blob: np.ndarray | None = None
         self.preprocess = Letterbox(input_size=input_size, max_side=max_side)
-        self.mean, self.std, self.rgb = float(pre["mean"]), float(pre["std"]), bool(pre["rgb"])
+        self.mean, self.std, self.rgb = pre["mean"], pre["std"], bool(pre["rgb"])
+        self.family = "scrfd" if self.model is None else getattr(self.model, "family", "scrfd")
+        if self.family != "scrfd" and backend == "onnx":
+            raise ValueError(f"backend='onnx' supports the SCRFD output layout; {self.family} models run with "
+                             "backend='torch'")
         self.post = SCRFDPostProcessor(
             strides=strides, num_anchors=num_anchors, score_threshold=score_threshold,
             nms_threshold=nms_threshold, max_faces=max_faces,
@@ -139,11 +143,28 @@ class FaceDetector:
         assert self.model is not None
         with torch.inference_mode():
             res = self.model(torch.from_numpy(blob).to(self.device))
+            if self.family != "scrfd":
+                return self._other_family(res, scales, shapes)
             sig = [c.sigmoid() for c in res.cls]
             for b, (scale, hw) in enumerate(zip(scales, shapes, strict=True)):
                 k = None if res.kps is None else [x[b] for x in res.kps]
                 out.append(self.post.decode_torch([x[b] for x in sig], [x[b] for x in res.reg], k, res.feat_sizes,
                                                   scale, hw if self.clip else None))
+        return out
+
+
+    def _other_family(self, res, scales: list[float], shapes: list[tuple[int, int]]) -> list[Detections]:
+        from .decoders import decode_family
+
+        p = self.post
+        out = []
+        for (boxes, scores), scale, (h, w) in zip(decode_family(res, self.model, p.score_threshold, p.nms_threshold,
+                                                                p.max_faces), scales, shapes, strict=True):
+            boxes = boxes / scale
+            if self.clip:
+                np.clip(boxes[:, 0::2], 0, w, out=boxes[:, 0::2])
+                np.clip(boxes[:, 1::2], 0, h, out=boxes[:, 1::2])
+            out.append(Detections(boxes, scores))
         return out
 
 

@@ -12,6 +12,7 @@ mmdet's test path pads after normalisation (mid-grey): set ``pad_value=127.5`` t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -54,10 +55,16 @@ class Letterbox:
 
 
 def normalize(
-    canvases: np.ndarray | list[np.ndarray], mean: float, std: float, rgb: bool, out: np.ndarray | None = None
+    canvases: np.ndarray | list[np.ndarray],
+    mean: float | Sequence[float],
+    std: float | Sequence[float],
+    rgb: bool,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """BGR uint8 ``(H, W, 3)`` canvases (same size) -> float32 ``(B, 3, H, W)`` ``(x - mean) / std``.
 
+    ``mean``/``std`` are scalars or per-channel triples in the *output* channel order (RGB when
+    ``rgb``).
     One ``np.subtract`` per channel straight into the planar output (``out`` reused when its shape
     fits): about 0.8 ms at 640x640 on one core, against 6-12 ms for ``cv2.dnn.blobFromImage`` or
     a transpose-then-cast numpy expression (both go through an interleaved float copy).
@@ -68,9 +75,13 @@ def normalize(
     if out is None or out.shape != shape:
         out = np.empty(shape, np.float32)
     order = (2, 1, 0) if rgb else (0, 1, 2)
-    m = np.float32(mean)
+    means = np.broadcast_to(np.asarray(mean, np.float32), (3,))
+    scales = 1.0 / np.broadcast_to(np.asarray(std, np.float32), (3,))
     for b, img in enumerate(images):
         for c, src in enumerate(order):
-            np.subtract(img[:, :, src], m, out=out[b, c], dtype=np.float32)
-    out *= np.float32(1.0 / std)
+            np.subtract(img[:, :, src], means[c], out=out[b, c], dtype=np.float32)
+    if np.all(scales == scales[0]):
+        out *= scales[0]
+    else:
+        out *= scales.reshape(1, 3, 1, 1)
     return out

@@ -1,0 +1,48 @@
+"""FaceDetector over the non-SCRFD families (EXTD, Group Sampling) and per-channel normalisation."""
+
+import numpy as np
+import pytest
+import torch
+
+from facedet import FaceDetector
+from facedet.preprocess import normalize
+from facedet.zoo import build_model
+from tests.conftest import shared_path
+
+
+def test_per_channel_normalisation_order():
+    img = np.zeros((2, 2, 3), np.uint8)
+    img[..., 0], img[..., 1], img[..., 2] = 10, 20, 30  # B G R
+    blob = normalize(img, (1.0, 2.0, 3.0), (1.0, 2.0, 4.0), rgb=True)
+    np.testing.assert_allclose(blob[0, :, 0, 0], [(30 - 1) / 1, (20 - 2) / 2, (10 - 3) / 4])
+
+
+def test_extd_official_weights_find_faces_and_match_the_family_decoder():
+    import cv2
+
+    from facedet.models.extd.decode import decode_extd
+
+    weights = shared_path("weights", "extd", "EXTD_32.pth")
+    img = cv2.imread(str(shared_path("data", "widerface", "WIDER_val", "images", "1--Handshaking",
+                                     "1_Handshaking_Handshaking_1_236.jpg")))
+    det = FaceDetector("extd_fpn_32", weights=weights, input_size=(640, 640), score_threshold=0.5)
+    faces = det.detect(img)
+    assert len(faces) >= 3 and faces.scores.min() > 0.5
+    # the same network decoded by hand: boxes in canvas pixels divided by the letterbox scale
+    canvas, scale = det.preprocess(img)
+    x = torch.from_numpy(normalize(canvas, det.mean, det.std, det.rgb))
+    boxes, scores = decode_extd(det.model(x), det.model, score_thr=0.5, nms_thr=0.4)[0]
+    np.testing.assert_allclose(faces.scores, scores, rtol=1e-5)
+    h, w = img.shape[:2]
+    expect = np.clip(boxes / scale, 0, [w, h, w, h])
+    np.testing.assert_allclose(faces.boxes, expect, atol=1e-3)
+
+
+def test_group_sampling_detector_runs_through_the_api():
+    model = build_model("gs_fpn_finest_r18", widths=(8, 16, 32, 64), neck_channels=16, head_channels=16)
+    with pytest.raises(ValueError, match="SCRFD output layout"):
+        FaceDetector(model, backend="onnx")
+    det = FaceDetector(model, input_size=(128, 128), score_threshold=0.0, max_faces=20)
+    faces = det.detect(np.full((100, 80, 3), 127, np.uint8))
+    assert 0 < len(faces) <= 20 and faces.landmarks is None
+    assert np.all(faces.boxes[:, 2] <= 80) and np.all(faces.boxes[:, 3] <= 100)
