@@ -68,6 +68,10 @@ class FaceDetector:
             self.model = resolve_model(model, weights).to(self.device).eval()
             strides, num_anchors = tuple(self.model.strides), int(self.model.num_anchors)
             pre = {"mean": self.model.input_mean, "std": self.model.input_std, "rgb": self.model.input_rgb}
+            family = getattr(self.model, "family", "scrfd")
+            if family != "scrfd" and backend == "onnx":
+                raise ValueError(f"backend='onnx' supports the SCRFD output layout; {family} models run with "
+                                 "backend='torch'")
             if backend == "onnx":
                 import tempfile
 
@@ -81,9 +85,6 @@ class FaceDetector:
         self.preprocess = Letterbox(input_size=input_size, max_side=max_side)
         self.mean, self.std, self.rgb = pre["mean"], pre["std"], bool(pre["rgb"])
         self.family = "scrfd" if self.model is None else getattr(self.model, "family", "scrfd")
-        if self.family != "scrfd" and backend == "onnx":
-            raise ValueError(f"backend='onnx' supports the SCRFD output layout; {self.family} models run with "
-                             "backend='torch'")
         self.post = SCRFDPostProcessor(
             strides=strides, num_anchors=num_anchors, score_threshold=score_threshold,
             nms_threshold=nms_threshold, max_faces=max_faces,
