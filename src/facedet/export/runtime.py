@@ -26,6 +26,8 @@ class OrtModel:
         opts.inter_op_num_threads = 1
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # insightface's dynamic-size exports declare 640x640 output shapes: ORT would warn on every call
+        opts.log_severity_level = 3
         self.session = ort.InferenceSession(str(path), opts, providers=providers or ["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name
         outs = self.session.get_outputs()
