@@ -43,3 +43,14 @@ def test_peers_detect_faces_on_a_real_image(tmp_path):
         assert out.ndim == 2 and out.shape[1] == 5
         assert np.all(out[:, 2] > out[:, 0])
     assert len(YuNet(weights / "yunet_n_dynamic.onnx", cache_dir=tmp_path)(img)) > 0
+
+
+def test_stage_breakdown_reports_each_stage():
+    from facedet import FaceDetector
+    from facedet.analysis.bench import stage_breakdown
+    from tests.api.tiny_model import TinySCRFD
+
+    det = FaceDetector(TinySCRFD(), backend="onnx", input_size=(128, 128), num_threads=1)
+    st = stage_breakdown(det, np.zeros((90, 120, 3), np.uint8), runs=3)
+    assert list(st) == ["letterbox", "normalise", "network", "postprocess"]
+    assert all(v >= 0 for v in st.values())

@@ -27,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rounds", type=int, default=30)
     p.add_argument("--sample", type=Path, default=DEFAULT_SAMPLE, help="image resized to each size")
     p.add_argument("--json", action="store_true", help="print one JSON list of rows and nothing else")
+    p.add_argument("--stages", action="store_true",
+                   help="also print our ORT pipeline's time per stage (letterbox, normalise, network, post)")
     p.set_defaults(func=run)
 
 
@@ -41,4 +43,28 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps([r.as_dict() for r in rows]))
     else:
         print(format_table(rows, reference=f"ours:{args.models[0]}"))
+    if args.stages and not args.json:
+        _print_stages(args)
     return 0
+
+
+def _print_stages(args: argparse.Namespace) -> None:
+    import torch
+
+    from ..analysis.bench import bench_image, stage_breakdown
+    from ..api import FaceDetector
+    from ..zoo import load_model
+
+    name = args.models[0]
+    official = args.weights_dir / "scrfd" / f"{name}.onnx"
+    print(f"\n{name} on ONNX Runtime, median ms per stage ({args.rounds} runs)")
+    print("| size | threads | letterbox | normalise | network | postprocess | post share |")
+    print("|---|---|---|---|---|---|---|")
+    for t in args.threads:
+        torch.set_num_threads(t)
+        model = load_model(name, weights=official if official.is_file() else None)
+        det = FaceDetector(model, backend="onnx", num_threads=t)
+        for w, h in args.sizes:
+            st = stage_breakdown(det, bench_image(args.sample, w, h), runs=args.rounds)
+            share = st["postprocess"] / sum(st.values())
+            print(f"| {w}x{h} | {t} | " + " | ".join(f"{st[k]:.2f}" for k in st) + f" | {share:.1%} |")
