@@ -15,11 +15,15 @@ Example (dev-val-144, the 144 val images present)::
         --out runs/extd64_single --mode single --threads 2
 
 Measured (official weights through facedet, dev-val-144 = the 144 val images present; AP %
-easy / medium / hard; NOT comparable with full-val numbers; 2-core shared CPU, ORT backend):
+easy / medium / hard; NOT comparable with full-val numbers; 2-core shared CPU, ORT backend;
+"sub48" = every 3rd image, ``--every 3``):
 
-    EXTD-64  single, 144 images                 88.88 / 89.09 / 83.80
-    EXTD-64  single, every 3rd image (48)       87.92 / 88.62 / 86.88
-    EXTD-64  multi + flip + vote, same 48       87.67 / 88.72 / 89.97   (--every 3)
+    model     test                              dev-val-144              sub48
+    EXTD-32   single (original resolution)      86.47 / 86.45 / 80.65    85.44 / 84.63 / 84.00
+    EXTD-48   single                            88.40 / 87.91 / 82.97    86.97 / 86.06 / 86.32
+    EXTD-64   single                            88.88 / 89.09 / 83.80    87.92 / 88.62 / 86.88
+    EXTD-32   multi-scale + flip + box vote     -                        85.93 / 85.71 / 87.79
+    EXTD-64   multi-scale + flip + box vote     90.01 / 90.11 / 87.30    87.67 / 88.72 / 89.97
 """
 
 from __future__ import annotations
