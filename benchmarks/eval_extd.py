@@ -47,12 +47,9 @@ from facedet.tta import PyramidTest, max_shrink_extd, resize_by
 
 
 def load_model(weights: str, preset: str | None) -> torch.nn.Module:
-    """Official .pth (width inferred) or one of our checkpoints (``{'model': state_dict}`` or bare)."""
-    try:
+    """Official .pth (``preset=None``, width inferred) or our checkpoint of ``preset`` (``{"model": sd}`` or bare)."""
+    if preset is None:
         return extd_from_official(weights)
-    except ValueError:
-        if preset is None:
-            raise
     model = build_extd(preset)
     state = torch.load(weights, map_location="cpu", weights_only=False)
     for key in ("model", "state_dict", "weights"):
@@ -131,7 +128,7 @@ def subset_dir(root: Path, images: list[Path]) -> Path:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weights", required=True)
-    ap.add_argument("--preset", default=None, help="preset for our own checkpoints (official ones auto)")
+    ap.add_argument("--preset", default=None, help="our checkpoint of this preset; omit for an official .pth")
     ap.add_argument("--images", required=True, help="WIDER_val/images")
     ap.add_argument("--gt", default=None, help="ground_truth dir; scores with `facedet eval wider` if given")
     ap.add_argument("--out", required=True)
