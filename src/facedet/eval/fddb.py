@@ -62,7 +62,7 @@ def ellipse_mask(ellipse: np.ndarray, size: tuple[int, int]) -> _Mask:
     """Filled ellipse ``ra rb theta cx cy`` clipped to an image of ``size = (W, H)`` (negative axes -> 0)."""
     ra, rb, theta, cx, cy = (float(v) for v in ellipse[:5])
     w_img, h_img = size
-    c = _round32([cx, cy])
+    c = _round32(np.array([cx, cy]))
     axes = (max(int(ra), 0), max(int(rb), 0))
     angle = (np.pi - theta) * 180.0 / np.pi
     m = max(axes) + 2

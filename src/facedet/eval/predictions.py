@@ -232,7 +232,7 @@ def read_predictions(
 def list_prediction_files(pred_dir: str | Path) -> list[Key]:
     """``(event, name)`` of every ``<event>/<name>.txt`` under ``pred_dir``, sorted."""
     pred_dir = Path(pred_dir)
-    keys = []
+    keys: list[Key] = []
     for event in sorted(os.listdir(pred_dir)):
         d = pred_dir / event
         if d.is_dir():

@@ -49,7 +49,7 @@ def _bilinear_gather(flat: torch.Tensor, b: torch.Tensor, y: torch.Tensor, x: to
     ly, lx = y - y0, x - x0
     hy, hx = 1 - ly, 1 - lx
     base = b * (h * w)
-    out = 0
+    out = torch.zeros((), dtype=flat.dtype, device=flat.device)
     for yy, xx, wt in ((y0, x0, hy * hx), (y0, x1, hy * lx), (y1, x0, ly * hx), (y1, x1, ly * lx)):
         out = out + flat[(base + yy * w + xx).reshape(-1)].reshape(*wt.shape, -1) * wt[..., None]
     return out * (~outside)[..., None].to(flat.dtype)
