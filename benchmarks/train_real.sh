@@ -10,6 +10,13 @@
 # (0.15..1.0 of the short side) so faces keep the scale distribution of the official 640 / 0.3..2.0
 # recipe; cosine schedule over 8 epochs with a 300-iteration warm-up; gradient clipping at 35 as a
 # guard for the short warm-up; one torch thread, one loader worker, nice 10.
+#
+# The run behind src/facedet/weights/MODEL_CARD.md had two phases (the machine turned out faster than
+# feared after phase 1 was planned):
+#   benchmarks/train_real.sh DATA runs/scrfd_500m_cpu                       # epochs 1-8, cosine to 0
+#   cp -r runs/scrfd_500m_cpu runs/scrfd_500m_cpu_ext
+#   benchmarks/train_real.sh DATA runs/scrfd_500m_cpu_ext train.epochs=28   # resumes at epoch 9: the
+#     cosine is recomputed over 28 epochs, i.e. a warm restart at lr 0.008 (SGDR-style)
 set -euo pipefail
 DATA=${1:?usage: benchmarks/train_real.sh DATA_DIR [OUT_DIR] [overrides]}
 OUT=${2:-runs/scrfd_500m_cpu}
