@@ -56,7 +56,7 @@ def export_onnx(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     model = model.eval().cpu()
-    wrapper = ExportWrapper(model)
+    wrapper = ExportWrapper(model).eval()  # torch.onnx.export restores the wrapper's mode on exit
     w, h = input_size
     dummy = torch.zeros(1, 3, h, w)
     names = output_names(model)
