@@ -55,6 +55,9 @@ def default_specs(weights_dir: Path, models: tuple[str, ...] = ("scrfd_500m",)) 
         specs.append((f"ours:{name}", "torch", lambda t, f=ours: f(t, "torch")))
         specs.append((f"ours:{name}", "onnxruntime", lambda t, f=ours: f(t, "onnx")))
         if weights is not None:
+            # our pipeline on the very same ONNX file as the reference: isolates pre/post-processing
+            specs.append((f"ours:{name}", "onnxruntime:official-file",
+                          lambda t, w=weights: FaceDetector(w, backend="onnx", num_threads=t).detect))
             specs.append((f"official:{name}", "onnxruntime",
                           lambda t, w=weights: ReferenceSCRFD(w, threads=t, thresh=0.5).detect))
     yunet, ulfd = weights_dir / "peers" / "yunet_n_dynamic.onnx", weights_dir / "peers" / "ulfd_rfb_640.onnx"
