@@ -32,3 +32,15 @@ def test_export_cli(tmp_path, capsys, recwarn):
     res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert res["parity"] is True and out.is_file()
     assert any("randomly initialised" in str(w.message) for w in recwarn)
+
+
+@pytest.mark.parametrize("name, kw", [("extd_fpn_32", {}),
+                                      ("gs_fpn_finest_r18", {"widths": (8, 16, 32, 64), "neck_channels": 16,
+                                                             "head_channels": 16})])
+def test_export_other_families_raw_outputs(name, kw, tmp_path):
+    model = build_model(name, **kw)
+    path = export_onnx(model, tmp_path / f"{name}.onnx", input_size=(128, 128))
+    names = [o.name for o in onnx.load(str(path)).graph.output]
+    n = len(model.strides)
+    assert names == [f"cls_{i}" for i in range(n)] + [f"reg_{i}" for i in range(n)]
+    assert check_parity(model, path, input_size=(160, 96), batch=2) < 1e-4

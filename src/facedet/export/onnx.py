@@ -5,6 +5,10 @@ stride units) and, for landmark models, ``kps_<s>`` (``(B, N_s, 10)``) for each 
 input ``input.1`` is the normalised NCHW image. The layout is the official one, so the same
 ONNX Runtime code runs our exports and insightface's files.
 
+Other families (EXTD, Group Sampling: softmax heads over anchors) export their raw per-level
+outputs: ``cls_<i>`` (logits ``(B, N_i, C)``) then ``reg_<i>`` (encoded offsets ``(B, N_i, 4)``),
+level ``i`` finest first; their decoders (``facedet.decoders``) apply softmax and box decoding.
+
 Opset 17: the lowest opset whose GroupNormalization-free graphs every current ONNX Runtime
 (>= 1.14) runs with full optimisations; SCRFD needs nothing newer. We use the TorchScript-based
 exporter (``dynamo=False``) because it handles the dynamic H, W of a conv net without a
@@ -23,21 +27,32 @@ from torch import nn
 DEFAULT_OPSET = 17
 
 
+def _scrfd_layout(model: nn.Module) -> bool:
+    return getattr(model, "family", "scrfd") == "scrfd"
+
+
 class ExportWrapper(nn.Module):
-    """Flatten ``HeadOutputs`` into the official tuple of tensors (sigmoid applied to scores)."""
+    """Flatten ``HeadOutputs`` into a tuple: SCRFD's official layout (sigmoid applied to scores),
+    or raw ``cls`` then ``reg`` per level for the other families."""
 
     def __init__(self, model: nn.Module):
         super().__init__()
         self.model = model
+        self.scrfd = _scrfd_layout(model)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         out = self.model(x)
+        if not self.scrfd:
+            return tuple(list(out.cls) + list(out.reg))
         scores = [c.sigmoid() for c in out.cls]
         kps = list(out.kps) if out.kps is not None else []
         return tuple(scores + list(out.reg) + kps)
 
 
 def output_names(model: nn.Module) -> list[str]:
+    if not _scrfd_layout(model):
+        n = len(model.strides)
+        return [f"cls_{i}" for i in range(n)] + [f"reg_{i}" for i in range(n)]
     strides = list(model.strides)
     names = [f"score_{s}" for s in strides] + [f"bbox_{s}" for s in strides]
     if getattr(model, "has_kps", False):
@@ -82,13 +97,16 @@ def check_parity(model: nn.Module, onnx_path: str | Path, input_size: tuple[int,
 
     ``input_size`` (W, H) may differ from the export's trace size: that checks the dynamic axes too.
     """
-    from .runtime import OrtModel
+    import onnxruntime as ort
 
     w, h = input_size
     x = torch.from_numpy(
         np.random.default_rng(seed).standard_normal((batch, 3, h, w)).astype("float32"))
     with torch.no_grad():
         ref = ExportWrapper(model.eval().cpu())(x)
-    ort = OrtModel(onnx_path, num_threads=1)
-    outs = ort.session.run(None, {ort.input_name: x.numpy()})
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.log_severity_level = 3
+    sess = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
+    outs = sess.run(None, {sess.get_inputs()[0].name: x.numpy()})
     return max(float(abs(a.numpy() - b.reshape(a.shape)).max()) for a, b in zip(ref, outs, strict=True))
