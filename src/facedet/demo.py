@@ -1,9 +1,11 @@
 """``python -m facedet.demo``: detect faces in one image with the default model (what ``make demo`` runs).
 
 Image: ``--image`` if given, else a WIDER FACE val image from ``../shared/data`` when present,
-else a synthetic image. Weights: the weights we ship for the default model; if none are packaged,
-the official SCRFD ONNX file from ``../shared/weights`` when present (and the demo says so).
-Writes the annotated image and the detections as JSON to ``--out`` (default ``outputs/demo``).
+else a synthetic image. Weights: the weights facedet trained and ships for the default model
+(``facedet/weights/MODEL_CARD.md``: a short CPU run, far weaker than the official model). When the
+official SCRFD ONNX file is present in ``../shared/weights``, the demo also runs it, imported into
+the same PyTorch model, and writes a second image beside the first so both can be compared.
+Writes the annotated images and the detections as JSON to ``--out`` (default ``outputs/demo``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from .draw import draw_detections
 from .pretrained import default_weights
 
 SHARED = Path("..") / "shared"
-SAMPLE = SHARED / "data/widerface/WIDER_val/images/0--Parade/0_Parade_marchingband_1_465.jpg"
+SAMPLE = SHARED / "data/widerface/WIDER_val/images/1--Handshaking/1_Handshaking_Handshaking_1_236.jpg"
 
 
 def _synthetic_image() -> np.ndarray:
@@ -54,24 +56,27 @@ def main(argv: list[str] | None = None) -> int:
         image, name = _synthetic_image(), "synthetic"
         print("demo: ../shared data is absent; using a synthetic image")
 
-    weights = default_weights(args.model)
-    source = f"facedet weights {weights}"
-    if weights is None:
-        official = SHARED / "weights/scrfd" / f"{args.model}.onnx"
-        if official.is_file():
-            weights, source = official, f"official insightface weights {official} (we ship none for this preset yet)"
-        else:
-            source = "RANDOM weights: no trained weights are available on this machine"
-    print(f"demo: model {args.model}, {source}")
-    det = FaceDetector(args.model, weights=weights, score_threshold=args.threshold, num_threads=2)
-    dets = det.detect(image)
+    runs: list[tuple[str, object, str]] = []
+    ours = default_weights(args.model)
+    if ours is not None:
+        runs.append(("", ours, f"facedet's own weights {ours.name} (see facedet/weights/MODEL_CARD.md)"))
+    official = SHARED / "weights/scrfd" / f"{args.model}.onnx"
+    if official.is_file():
+        runs.append(("_official", official, f"official insightface weights {official}, imported"))
+    if not runs:
+        runs.append(("", None, "RANDOM weights: no trained weights are available on this machine"))
     args.out.mkdir(parents=True, exist_ok=True)
-    img_path, json_path = args.out / f"{name}_faces.jpg", args.out / f"{name}_faces.json"
-    cv2.imwrite(str(img_path), draw_detections(image, dets))
-    json_path.write_text(json.dumps({"image": name, "model": args.model, **dets.to_dict()}, indent=1))
-    print(f"demo: {len(dets)} faces (score > {args.threshold}); wrote {img_path} and {json_path}")
-    for face in list(dets)[:5]:
-        print("  ", json.dumps(face.to_dict()))
+    for suffix, weights, source in runs:
+        det = FaceDetector(args.model, weights=weights, score_threshold=args.threshold, num_threads=2)
+        dets = det.detect(image)
+        img_path, json_path = args.out / f"{name}_faces{suffix}.jpg", args.out / f"{name}_faces{suffix}.json"
+        cv2.imwrite(str(img_path), draw_detections(image, dets))
+        json_path.write_text(json.dumps({"image": name, "model": args.model, "weights": str(weights), **dets.to_dict()},
+                                        indent=1))
+        print(f"demo: {args.model} with {source}")
+        print(f"      {len(dets)} faces (score > {args.threshold}); wrote {img_path} and {json_path}")
+        for face in list(dets)[:3]:
+            print("        ", json.dumps(face.to_dict()))
     return 0
 
 
