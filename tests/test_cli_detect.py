@@ -24,7 +24,7 @@ def images(tmp_path):
 def test_detect_cli_outputs(images, tmp_path, capsys):
     out, wider = tmp_path / "out", tmp_path / "wider"
     with pytest.warns(UserWarning, match="randomly initialised"):
-        rc = main(["detect", str(images.parent), "--model", "scrfd_500m", "--input-size", "160", "160",
+        rc = main(["detect", str(images.parent), "--model", "scrfd_1g", "--input-size", "160", "160",
                    "--threshold", "0.005",
                    "--out", str(out), "--wider-out", str(wider)])
     assert rc == 0

@@ -28,7 +28,7 @@ def test_export_layout_and_parity(name, tmp_path):
 
 def test_export_cli(tmp_path, capsys, recwarn):
     out = tmp_path / "m.onnx"
-    assert main(["export", "scrfd_500m", "--out", str(out), "--size", "320", "320"]) == 0
+    assert main(["export", "scrfd_1g", "--out", str(out), "--size", "320", "320"]) == 0
     res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert res["parity"] is True and out.is_file()
     assert any("randomly initialised" in str(w.message) for w in recwarn)
