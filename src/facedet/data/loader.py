@@ -86,7 +86,8 @@ class FaceDataset(Dataset):
         }
         if s.landmarks is not None:
             out["landmarks"] = torch.from_numpy(s.landmarks)
-            out["landmark_valid"] = torch.from_numpy(s.landmark_valid.astype(np.float32))
+            valid = s.landmark_valid if s.landmark_valid is not None else np.ones(len(s.landmarks), bool)
+            out["landmark_valid"] = torch.from_numpy(valid.astype(np.float32))
         return out
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -21,6 +22,9 @@ import numpy as np
 from facedet.config import SCRFD_CROP_CHOICE
 
 FLIP_ORDER = (1, 0, 2, 4, 3)  # swap eyes, swap mouth corners
+
+if TYPE_CHECKING:
+    from ..config import DataConfig
 
 
 @dataclass
@@ -141,7 +145,7 @@ class RandomFlip:
         ignore = s.ignore
         if ignore is not None and len(ignore):
             ignore = ignore.copy()
-            ignore[:, [0, 2]] = w - s.ignore[:, [2, 0]]
+            ignore[:, [0, 2]] = w - ignore[:, [2, 0]]
         return replace(s, image=image, boxes=boxes, landmarks=lms, ignore=ignore)
 
 
@@ -161,7 +165,7 @@ class PhotoMetricDistortion:
         self.hue_delta = hue_delta
 
     def __call__(self, s: Sample, rng: np.random.Generator) -> Sample:
-        img = s.image.astype(np.float32)
+        img: np.ndarray = s.image.astype(np.float32)
         if rng.integers(2):
             img += rng.uniform(-self.brightness_delta, self.brightness_delta)
         contrast_first = bool(rng.integers(2))
@@ -169,7 +173,7 @@ class PhotoMetricDistortion:
             img *= rng.uniform(*self.contrast_range)
         do_sat, do_hue = bool(rng.integers(2)), bool(rng.integers(2))
         if do_sat or do_hue:
-            hsv = cv2.cvtColor(img, cv2.COLOR_BGR2HSV)
+            hsv: np.ndarray = cv2.cvtColor(img, cv2.COLOR_BGR2HSV)
             if do_sat:
                 hsv[..., 1] *= rng.uniform(*self.saturation_range)
             if do_hue:
@@ -197,10 +201,11 @@ class Compose:
 def normalize(image: np.ndarray, mean: float, std: float, to_rgb: bool) -> np.ndarray:
     """BGR HxWx3 -> float32 CxHxW ``(x - mean) / std``, channels reversed when ``to_rgb``."""
     img = image[..., ::-1] if to_rgb else image
-    return np.ascontiguousarray(((img.astype(np.float32) - mean) / std).transpose(2, 0, 1))
+    m, sd = np.asarray(mean, np.float32), np.asarray(std, np.float32)  # float32 even for per-channel tuples
+    return np.ascontiguousarray(((img.astype(np.float32) - m) / sd).transpose(2, 0, 1))
 
 
-def scrfd_train_transforms(data_cfg: object) -> Compose:
+def scrfd_train_transforms(data_cfg: DataConfig) -> Compose:
     """The SCRFD training pipeline from a ``DataConfig`` (normalisation is done by the dataset)."""
     steps: list[Transform] = [
         RandomSquareCrop(data_cfg.input_size, data_cfg.crop_choice, data_cfg.crop_fill, data_cfg.clip_border),
