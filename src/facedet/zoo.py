@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
+
+from .convert.state import read_state_dict
 
 
 @dataclass(frozen=True)
@@ -84,9 +85,7 @@ def _import_scrfd(model: nn.Module, path: Path) -> Any:
         from .convert.scrfd_onnx import import_scrfd_onnx  # lazy: onnx is only needed for this path
 
         return import_scrfd_onnx(model, path)
-    state = _read_state(path)
-    if state is None:
-        raise ValueError(f"{path}: not an SCRFD state dict")
+    state = read_state_dict(path, weights_only=False)
     state = {k: v for k, v in state.items() if not k.startswith("bbox_head.integral.")}
     model.load_state_dict(state, strict=True)
     return None
@@ -251,23 +250,9 @@ def download_weights(
     return target
 
 
-def _read_state(path: str | Path) -> Mapping[str, Any] | None:
-    """Our ``.pt``: a state dict, or a checkpoint dict with ``model`` / ``state_dict``; None otherwise."""
-    obj = torch.load(path, map_location="cpu", weights_only=False)
-    if isinstance(obj, Mapping):
-        for key in ("model", "state_dict"):
-            if key in obj and isinstance(obj[key], Mapping):
-                return obj[key]
-        return obj
-    return None
-
-
 def load_state(model: nn.Module, path: str | Path) -> None:
     """Load our ``.pt``: a state dict, or a checkpoint dict with ``model`` / ``state_dict`` key (strict)."""
-    state = _read_state(path)
-    if state is None:
-        raise ValueError(f"{path}: not a state dict or checkpoint dict")
-    model.load_state_dict(state, strict=True)
+    model.load_state_dict(read_state_dict(path, weights_only=False), strict=True)
 
 
 def load_model(name: str, weights: str | Path | None = None) -> nn.Module:
@@ -286,12 +271,12 @@ def load_model(name: str, weights: str | Path | None = None) -> nn.Module:
             raise ValueError(f"{name} has no importer for {path.suffix} files")
         e.importer(model, path)
         return model.eval()
-    state = _read_state(path)
-    if state is not None and set(state) == set(model.state_dict()):
+    state = read_state_dict(path, weights_only=False)
+    if set(state) == set(model.state_dict()):
         model.load_state_dict(state, strict=True)
     elif e.importer is not None:
         e.importer(model, path)
     else:
-        missing = set(model.state_dict()) - set(state or {})
+        missing = set(model.state_dict()) - set(state)
         raise ValueError(f"{path}: not a {name} state dict ({len(missing)} of our keys missing)")
     return model.eval()

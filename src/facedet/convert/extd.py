@@ -16,6 +16,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .state import read_state_dict
+
 STEM = {"0": "conv", "1": "bn", "2": "act"}
 ENTRY = {"0": "dw", "1": "bn1", "2": "act1", "3": "pw", "4": "bn2", "5": "act2"}
 BLOCK = {
@@ -48,15 +50,7 @@ def official_key_to_ours(key: str) -> str:
 def read_official_state(path: str | Path) -> OrderedDict[str, torch.Tensor]:
     """State dict from an official file: bare state dict, ``{'epoch', 'weight'}`` train checkpoint,
     with or without DataParallel's ``module.`` prefix."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"EXTD checkpoint not found: {path}")
-    obj = torch.load(path, map_location="cpu", weights_only=True)
-    if isinstance(obj, dict) and "weight" in obj and isinstance(obj["weight"], dict):
-        obj = obj["weight"]
-    if not isinstance(obj, dict):
-        raise ValueError(f"{path}: expected a state dict, got {type(obj).__name__}")
-    return OrderedDict((k.removeprefix("module."), v) for k, v in obj.items())
+    return read_state_dict(path)
 
 
 def convert_extd_state(official: dict[str, torch.Tensor], model: nn.Module) -> OrderedDict[str, torch.Tensor]:

@@ -43,6 +43,18 @@ def _pyplot():
     return plt
 
 
+def _finish(plt, fig, ax, path: str | Path, legend_loc: str) -> Path:
+    """Grid, legend, save to ``path`` (folders created) and close the figure."""
+    ax.grid(alpha=0.3)
+    ax.legend(loc=legend_loc)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
 def plot_wider_pr(result: WiderResult, path: str | Path, title: str | None = None) -> Path:
     """One PNG with the PR curve of every setting, AP in the legend (as MATLAB's ``wider_plot.m``)."""
     plt = _pyplot()
@@ -55,14 +67,7 @@ def plot_wider_pr(result: WiderResult, path: str | Path, title: str | None = Non
     ax.set_ylabel("precision")
     subset = " (subset)" if result.subset else ""
     ax.set_title(title or f"WIDER FACE val{subset}: {result.num_images} images")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower left")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _finish(plt, fig, ax, path, legend_loc="lower left")
 
 
 def plot_fddb_roc(result: FddbResult, path: str | Path, title: str | None = None,
@@ -79,11 +84,4 @@ def plot_fddb_roc(result: FddbResult, path: str | Path, title: str | None = None
     ax.set_xlabel("false positives")
     ax.set_ylabel("true positive rate")
     ax.set_title(title or f"FDDB: {result.num_images} images, {roc.num_faces} faces")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower right")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _finish(plt, fig, ax, path, legend_loc="lower right")

@@ -110,14 +110,9 @@ def load_torchvision_checkpoint(model: ResNet, path: str | Path) -> list[str]:
     keys under ``fc.`` (when ``model`` has no classifier) and ``num_batches_tracked`` buffers.
     Returns the list of file keys that were skipped. Raises ValueError naming the offending keys.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"torchvision checkpoint not found: {path}")
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
-        state = state["state_dict"]
-    if not isinstance(state, dict):
-        raise ValueError(f"{path}: not a state dict")
+    from ...convert.state import read_state_dict
+
+    state = read_state_dict(path)
     own = model.state_dict()
     missing = [k for k in own if k not in state and not k.endswith("num_batches_tracked")]
     allowed_extra = ("fc.",) if model.fc is None else ()
