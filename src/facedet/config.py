@@ -38,11 +38,12 @@ class DataConfig:
     num_workers: int = 2
     repeats: tuple[int, ...] = ()  # per --data repeat factor (mixed data sets); empty = 1 each
     min_short_side: int = 32  # images whose shorter side is under this are dropped (RetinaFaceDataset)
+    augment: str = "auto"  # auto (the model family's) | scrfd | extd | gs
 
 
 @dataclass(frozen=True)
 class LossConfig:
-    """Assignment and loss settings of the SCRFD criterion (§2.4-2.5)."""
+    """Assignment and loss settings: SCRFD (§2.4-2.5) first, then the EXTD and Group Sampling keys."""
 
     atss_topk: int = 9
     centre_eps: float = 0.001  # normalised centre-in-gt margin (face-specific ATSS, mode 0)
@@ -53,6 +54,12 @@ class LossConfig:
     kps_weight: float = 0.1
     kps_beta: float = 1.0 / 9.0
     ignore_iof_thr: float = -1.0  # > 0: anchors whose IoF with an ignore box exceeds it are not trained
+    # EXTD / S3FD MultiBox
+    neg_pos_ratio: float = 3.0  # hard-negative mining ratio
+    # Group Sampling
+    sampling: str = "gs"  # Table-9 row: random | ohem | focal | wrs | gs | gs_ohem | gs_wrs | gs_focal
+    num_samples: int = 256  # per scale group and image (x4 per image for the ungrouped samplers)
+    reg_loss: str = "ls_iou"  # ls_iou | log_iou | smooth_l1
 
 
 @dataclass(frozen=True)
@@ -117,6 +124,11 @@ def _coerce(value: Any, default: Any, key: str) -> Any:
         if isinstance(proto, int):
             return tuple(int(v) for v in items)
         return tuple(items)
+    if isinstance(default, float) and isinstance(value, str):
+        try:  # YAML 1.1 reads "5e-5" (no dot) as a string
+            value = float(value)
+        except ValueError:
+            pass
     if isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"{key}: expected a number, got {value!r}")

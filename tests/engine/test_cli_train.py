@@ -49,8 +49,46 @@ def test_train_cli_errors(tmp_path, capsys, monkeypatch) -> None:
     capsys.readouterr()
 
     class Other(torch.nn.Module):
-        family = "extd"
+        family = "asfd"
 
     monkeypatch.setattr("facedet.zoo.build_model", lambda name, **kw: Other())
     assert main(base) == 2
-    assert "SCRFD recipe" in capsys.readouterr().err
+    assert "no training recipe for the 'asfd' family" in capsys.readouterr().err
+    assert main(base + ["--recipe", "paper", "--iterations", "5"]) == 2  # SCRFD's recipe is the defaults
+
+
+def test_train_cli_extd_paper_recipe_scaled(tmp_path, capsys) -> None:
+    """EXTD through the same engine: the paper schedule scaled to 4 steps of 2 images, MultiBox losses,
+    EXTD augmentation, and the evaluation row written when ``max_steps`` stops inside an epoch."""
+    syn = dict(SYN, image_size=(160, 160), face_sizes=(20.0, 60.0))
+    write_synthetic_wider(tmp_path / "wider", "train", SyntheticConfig(num_images=10, **syn), seed=0)
+    write_synthetic_wider(tmp_path / "wider", "val", SyntheticConfig(num_images=2, **syn), seed=1)
+    out = tmp_path / "run"
+    assert main(["train", "extd_fpn_32", "--data", str(tmp_path / "wider"), "--val", str(tmp_path / "wider"),
+                 "--out", str(out), "--no-progress", "--recipe", "paper", "--iterations", "4", "--batch", "2",
+                 "data.input_size=128", "data.num_workers=0", "eval.max_size=160"]) == 0
+    ck = load_checkpoint(out / "last.pt")
+    assert ck["step"] == 4 and ck["model_name"] == "extd_fpn_32"
+    train = ck["config"]["train"]
+    assert train["lr"] == 1e-3 * 2 / 16 and train["batch_size"] == 2 and train["max_steps"] == 4
+    assert train["milestones"] == [1, 1]  # 120k/180k of 240k -> steps 2 and 3 of 4 -> epoch 1 (5 steps/epoch)
+    rows = list(csv.DictReader(open(out / "epochs.csv")))
+    assert len(rows) == 1 and rows[0]["step"] == "4" and rows[0]["ap_hard"] != "" and "loss_box" in rows[0]
+    capsys.readouterr()
+
+
+def test_train_cli_group_sampling_sampler_setting(tmp_path, capsys) -> None:
+    """Group Sampling through the same engine, with a Table-9 sampler picked by ``loss.sampling``."""
+    syn = dict(SYN, image_size=(128, 128))
+    write_synthetic_wider(tmp_path / "wider", "train", SyntheticConfig(num_images=4, **syn), seed=0)
+    out = tmp_path / "run"
+    assert main(["train", "gs_fpn_finest_r18", "--data", str(tmp_path / "wider"), "--out", str(out),
+                 "--no-progress", "--recipe", "paper", "--iterations", "2", "--batch", "2", "loss.sampling=ohem",
+                 "loss.num_samples=32", "data.input_size=96", "data.num_workers=0",
+                 "train.log_interval=1"]) == 0
+    ck = load_checkpoint(out / "last.pt")
+    assert ck["step"] == 2 and ck["config"]["loss"]["sampling"] == "ohem"
+    assert ck["config"]["train"]["weight_decay"] == 5e-5 and ck["config"]["train"]["milestones"] == [1, 1]
+    rows = list(csv.DictReader(open(out / "train.csv")))
+    assert rows and {"loss_cls", "loss_reg"} <= rows[0].keys()
+    capsys.readouterr()

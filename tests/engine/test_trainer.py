@@ -46,7 +46,7 @@ def test_resume_is_bit_exact(tmp_path) -> None:
     assert load_checkpoint(tmp_path / "full" / "best.pt")["epoch"] == 2  # ap 0.3 after epoch 2
 
     stopped = _trainer(apply_overrides(cfg, ["train.max_steps=4"]), recs, tmp_path / "part",
-                       evaluator=FakeEval([0.1]))
+                       evaluator=FakeEval([0.1, 0.05]))  # epoch 1, then the stop at step 4
     stopped.fit()
     ck = load_checkpoint(tmp_path / "part" / "last.pt")
     assert (ck["epoch"], ck["batch"], ck["step"]) == (1, 1, 4)  # killed inside the second epoch
@@ -66,6 +66,9 @@ def test_resume_is_bit_exact(tmp_path) -> None:
 
     rows_full = list(csv.DictReader(open(tmp_path / "full" / "epochs.csv")))
     rows_res = list(csv.DictReader(open(tmp_path / "part" / "epochs.csv")))
+    partial = [r for r in rows_res if not float(r["epoch"]).is_integer()]
+    assert [(r["step"], r["ap_hard"]) for r in partial] == [("4", "0.05")]  # evaluated where max_steps stopped it
+    rows_res = [r for r in rows_res if r not in partial]
     assert [r["loss"] for r in rows_full] == [r["loss"] for r in rows_res]  # same epoch means after resume
     assert rows_res[-1]["best"] == "0.3"
     assert load_yaml(tmp_path / "part" / "config.yaml") == cfg

@@ -3,6 +3,11 @@
 Several ``--data`` folders are mixed (``data.repeats=[2,1]`` repeats them unevenly). Overrides are
 ``section.key=value`` (``train.epochs=10 train.lr=0.01``); the resolved config is written to
 ``OUT/config.yaml`` beside the checkpoints. Multi-process: ``torchrun --nproc_per_node N -m facedet train ...``.
+
+Every family trains on the same engine; its criterion and augmentation come from
+``facedet.engine.recipes``. The defaults are SCRFD's schedule: for EXTD add the paper recipe scaled to
+your budget (``--recipe paper --iterations N``), for Group Sampling ``--recipe paper`` (100 epochs) and
+``loss.sampling=gs|random|ohem|focal|wrs|gs_wrs|...``.
 """
 
 from __future__ import annotations
@@ -37,8 +42,9 @@ def load_training_records(path: str | Path, split: str = "train") -> list:
     return list(load_dataset(path, split))
 
 
-def build_config(args: argparse.Namespace) -> Config:
-    """Config from ``--config`` YAML (or a resumed run's config.yaml), then the model name, then overrides."""
+def build_config(args: argparse.Namespace, recipe: list[str] | tuple[str, ...] = ()) -> Config:
+    """Config from ``--config`` YAML (or a resumed run's config.yaml), then the model name, then the
+    family recipe's overrides (``--recipe paper``), then the user's overrides."""
     out = Path(args.out)
     if args.config:
         cfg = load_yaml(args.config)
@@ -47,35 +53,37 @@ def build_config(args: argparse.Namespace) -> Config:
     else:
         cfg = Config()
     cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, name=args.model))
-    return apply_overrides(cfg, args.overrides)
+    return apply_overrides(cfg, [*recipe, *args.overrides])
 
 
 def run(args: argparse.Namespace) -> int:
     from facedet import zoo
-    from facedet.criteria import SCRFDCriterion
     from facedet.data.loader import mix_records, trainable
     from facedet.engine import distributed as D
+    from facedet.engine.recipes import recipe_overrides, training_parts
     from facedet.engine.trainer import Trainer, seed_everything
     from facedet.engine.wider_eval import WiderValEvaluator
 
-    cfg = build_config(args)
     if args.resume and not (Path(args.out) / "last.pt").is_file():
         raise FileNotFoundError(f"--resume: {Path(args.out) / 'last.pt'} does not exist")
     groups = [load_training_records(p) for p in args.data]
+    cfg = build_config(args)
     records = trainable(mix_records(groups, cfg.data.repeats), cfg.data.min_short_side)
     if not records:
         raise ValueError(f"no trainable image (with faces) in {args.data}")
+    if args.recipe == "paper" and not (args.resume and not args.config and (Path(args.out) / "config.yaml").is_file()):
+        family = getattr(zoo.build_model(args.model), "family", "scrfd")
+        cfg = build_config(args, recipe_overrides(family, len(records), args.iterations, args.batch))
+        records = trainable(mix_records(groups, cfg.data.repeats), cfg.data.min_short_side)
     seed_everything(cfg.train.seed)
     model = zoo.build_model(cfg.model.name)
-    family = getattr(model, "family", "scrfd")
-    if family != "scrfd":
-        raise ValueError(f"facedet train implements the SCRFD recipe; {cfg.model.name} is a {family} model")
-    criterion = SCRFDCriterion.from_config(cfg.loss, model)
+    criterion, transform = training_parts(model, cfg)
     evaluator = None
     if args.val:
         ev = cfg.eval
         evaluator = WiderValEvaluator(args.val, ev.max_size, ev.score_thr, ev.nms_thr, ev.max_images)
-    trainer = Trainer(model, criterion, cfg, records, args.out, evaluator=evaluator, progress=not args.no_progress)
+    trainer = Trainer(model, criterion, cfg, records, args.out, evaluator=evaluator, progress=not args.no_progress,
+                      transform=transform)
     if D.is_main():
         sizes = ", ".join(f"{p}: {len(g)}" for p, g in zip(args.data, groups, strict=True))
         print(f"training {cfg.model.name} on {len(records)} images ({sizes}); "
@@ -106,14 +114,18 @@ class _IntermixedParser(argparse.ArgumentParser):
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("train", help="train a detector (SCRFD recipe)", description=__doc__,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = subparsers.add_parser("train", help="train a detector (SCRFD, EXTD or Group Sampling recipe)",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", help="zoo name, e.g. scrfd_500m")
     p.add_argument("--data", action="append", required=True, help="training set (repeatable)")
     p.add_argument("--val", help="WIDER root (WIDER_val/images + ground_truth) for periodic evaluation")
     p.add_argument("--out", default="runs/train", help="output folder (checkpoints, logs, config.yaml)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     p.add_argument("--config", help="start from this YAML config instead of the defaults")
+    p.add_argument("--recipe", choices=("default", "paper"), default="default",
+                   help="paper: the family's published schedule (EXTD, Group Sampling) before the overrides")
+    p.add_argument("--iterations", type=int, default=0, help="with --recipe paper: scale the schedule to N steps")
+    p.add_argument("--batch", type=int, default=0, help="with --recipe paper: images per step (lr scaled linearly)")
     p.add_argument("--no-progress", action="store_true", help="no tqdm bar (logs only)")
     p.add_argument("overrides", nargs="*", help="section.key=value, e.g. train.lr=0.01")
     p.__class__ = _IntermixedParser

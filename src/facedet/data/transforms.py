@@ -54,6 +54,65 @@ def _offset(length: int, side: int, rng: np.random.Generator) -> int:
     return int(rng.integers(0, length - side)) if length > side else int(rng.integers(length - side, 0))
 
 
+def warp_crop(
+    s: Sample,
+    left: float,
+    top: float,
+    win_w: float,
+    win_h: float,
+    out_w: int,
+    out_h: int,
+    fill: int | Sequence[float] = 128,
+    clip_border: bool = True,
+    interpolation: int = cv2.INTER_LINEAR,
+    min_size: float = 0.0,
+) -> Sample:
+    """Crop the window ``(left, top, left + win_w, top + win_h)`` (it may leave the image: the outside
+    is ``fill``) and resize it to ``out_w x out_h`` in one ``cv2.warpAffine``.
+
+    Faces (and ignore regions) whose centre is not strictly inside the window are dropped; with
+    ``clip_border`` boxes and keypoints are clipped to it; faces whose output width or height is
+    below ``min_size`` are dropped. Shared by every family's crop (SCRFD, EXTD, Group Sampling).
+    """
+    fx, fy = out_w / win_w, out_h / win_h
+    mat = np.array([[fx, 0, -left * fx], [0, fy, -top * fy]], dtype=np.float64)
+    border = tuple(float(v) for v in fill) if isinstance(fill, Sequence) else (float(fill),) * 3
+    image = cv2.warpAffine(s.image, mat, (out_w, out_h), flags=interpolation, borderMode=cv2.BORDER_CONSTANT,
+                           borderValue=border)
+    right, bottom = left + win_w, top + win_h
+    keep = _centre_inside(s.boxes, left, top, right, bottom)
+    origin = np.array([left, top], np.float32)
+    scale = np.array([fx, fy], np.float32)
+    limit = np.array([win_w, win_h], np.float32)
+
+    def move(b: np.ndarray) -> np.ndarray:
+        b = b - np.tile(origin, 2)
+        if clip_border:
+            b = np.clip(b, 0, np.tile(limit, 2))
+        return (b * np.tile(scale, 2)).astype(np.float32)
+
+    boxes = move(s.boxes[keep])
+    lms = s.landmarks
+    if lms is not None:
+        lms = lms[keep] - origin
+        if clip_border:
+            lms = np.clip(lms, 0, limit)
+        lms = (lms * scale).astype(np.float32)
+    valid = s.landmark_valid[keep] if s.landmark_valid is not None else None
+    ignore = None
+    if s.ignore is not None and len(s.ignore):
+        ignore = move(s.ignore[_centre_inside(s.ignore, left, top, right, bottom)])
+    if min_size > 0 and len(boxes):
+        big = ((boxes[:, 2:] - boxes[:, :2]) >= min_size).all(1)
+        if not big.all():
+            small = boxes[~big]
+            ignore = small if ignore is None else np.concatenate([ignore, small])
+            boxes = boxes[big]
+            lms = lms[big] if lms is not None else None
+            valid = valid[big] if valid is not None else None
+    return Sample(image, boxes, lms, valid, ignore)
+
+
 class RandomSquareCrop:
     """Square crop of side ``scale * min(w, h)``, scale drawn from ``crop_choice``, resized to ``size``.
 
@@ -95,33 +154,7 @@ class RandomSquareCrop:
     def __call__(self, s: Sample, rng: np.random.Generator) -> Sample:
         h, w = s.image.shape[:2]
         left, top, side = self._pick(w, h, s.boxes, rng)
-        f = self.size / side
-        mat = np.array([[f, 0, -left * f], [0, f, -top * f]], dtype=np.float64)
-        image = cv2.warpAffine(
-            s.image, mat, (self.size, self.size), flags=cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_CONSTANT, borderValue=(self.fill,) * 3,
-        )
-        keep = _centre_inside(s.boxes, left, top, left + side, top + side)
-        origin = np.array([left, top], np.float32)
-
-        def move(b: np.ndarray) -> np.ndarray:
-            b = b - np.tile(origin, 2)
-            if self.clip_border:
-                b = np.clip(b, 0, side)
-            return (b * f).astype(np.float32)
-
-        boxes = move(s.boxes[keep])
-        lms = s.landmarks
-        if lms is not None:
-            lms = lms[keep] - origin
-            if self.clip_border:
-                lms = np.clip(lms, 0, side)
-            lms = (lms * f).astype(np.float32)
-        valid = s.landmark_valid[keep] if s.landmark_valid is not None else None
-        ignore = None
-        if s.ignore is not None and len(s.ignore):
-            ignore = move(s.ignore[_centre_inside(s.ignore, left, top, left + side, top + side)])
-        return Sample(image, boxes, lms, valid, ignore)
+        return warp_crop(s, left, top, side, side, self.size, self.size, self.fill, self.clip_border)
 
 
 class RandomFlip:

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from facedet.config import Config, dump_yaml, to_dict
 from facedet.data.loader import FaceDataset, ResumableBatchSampler, make_loader
 from facedet.data.records import ImageRecord
-from facedet.data.transforms import scrfd_train_transforms
+from facedet.data.transforms import Compose, scrfd_train_transforms
 from facedet.engine import distributed as D
 from facedet.engine.checkpoint import load_checkpoint, rng_state, save_atomic, set_rng_state, unwrap
 from facedet.engine.ema import ModelEMA
@@ -45,7 +45,8 @@ class Trainer:
     """Trains ``model`` with ``criterion`` on ``records`` according to ``cfg``; writes into ``out_dir``.
 
     ``evaluator(model) -> {metric: value}`` runs on rank 0 every ``cfg.eval.interval`` epochs; the
-    value of ``best_metric`` (higher is better) decides ``best.pt``.
+    value of ``best_metric`` (higher is better) decides ``best.pt``. ``transform``: the augmentation
+    pipeline (default SCRFD's; ``facedet.engine.recipes.training_parts`` gives each family's).
     """
 
     def __init__(
@@ -58,6 +59,7 @@ class Trainer:
         evaluator: Evaluator | None = None,
         best_metric: str = "ap_hard",
         progress: bool = True,
+        transform: Compose | None = None,
     ) -> None:
         self.cfg = cfg
         tc = cfg.train
@@ -81,7 +83,8 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.cuda and tc.amp)
         self.ema = ModelEMA(model, tc.ema_decay) if tc.ema else None
 
-        dataset = FaceDataset(records, scrfd_train_transforms(cfg.data), getattr(model, "input_mean", 127.5),
+        transform = transform if transform is not None else scrfd_train_transforms(cfg.data)
+        dataset = FaceDataset(records, transform, getattr(model, "input_mean", 127.5),
                               getattr(model, "input_std", 128.0), getattr(model, "input_rgb", True), tc.seed)
         self.sampler = ResumableBatchSampler(len(dataset), tc.batch_size, tc.seed, True, D.rank(), D.world_size())
         self.loader = make_loader(dataset, self.sampler, cfg.data.num_workers)
@@ -204,11 +207,32 @@ class Trainer:
                 if tc.save_interval_steps and self.step % tc.save_interval_steps == 0:
                     self.save()
                 if tc.max_steps and self.step >= tc.max_steps:
-                    self.save()
+                    self._stop_early(time.time() - t0)
                     return self.history
             self._end_epoch(time.time() - t0)
         self.logger.close()
         return self.history
+
+    def _stop_early(self, seconds: float) -> None:
+        """``max_steps`` reached inside an epoch: checkpoint, evaluate and log a row for the partial epoch
+        (the epoch counter does not advance, so a resumed run with a larger budget goes on from here)."""
+        self.save()
+        metrics = self.evaluate() if self.evaluator is not None and self.cfg.eval.interval > 0 else {}
+        n = max(self.sums.get("n", 1.0), 1.0)
+        row: dict[str, Any] = {"epoch": round(self.epoch + self.batch / self.iters_per_epoch, 3), "step": self.step,
+                               "seconds": round(seconds, 1), "lr": self.optimizer.param_groups[0]["lr"]}
+        row.update({k: v / n for k, v in self.sums.items() if k != "n"})
+        row.update(metrics)
+        if self.best_metric in metrics and metrics[self.best_metric] > self.best:
+            self.best = metrics[self.best_metric]
+            self.save()
+            if D.is_main():
+                shutil.copyfile(self.out / "last.pt", self.out / "best.pt")
+        row["best"] = self.best if self.best > -math.inf else ""
+        if D.is_main():
+            self.logger.log_epoch(row)
+        self.history.append(row)
+        self.logger.close()
 
     def _end_epoch(self, seconds: float) -> None:
         n = max(self.sums.pop("n", 1.0), 1.0)
