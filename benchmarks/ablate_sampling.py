@@ -1,137 +1,102 @@
 """Table-9-style sampling ablation: the same small Group Sampling detector trained with random / OHEM /
 Focal* / GS / GS+WRS sampling for an equal number of steps, scored on dev-val-144 (All, @16..@128).
 
-Usage (CPU, small budget; prints a table and writes JSON)::
+Usage (CPU; prints a table and writes JSON)::
 
-    nice -n 10 python benchmarks/ablate_sampling.py --data PATH/widerface --steps 300 --threads 1
+    nice -n 5 python benchmarks/ablate_sampling.py --data PATH/widerface --steps 1500 --threads 1 \
+        --backbone-weights src/facedet/weights/scrfd_500m_facedet.pt --out runs/ablation.json
 
-Detector: FPN-finest (P2, anchors 16/32/64/128, stride 4) on a narrow ResNet-18 (``--widths``), from
-scratch (no ImageNet weights are available here). Training: random image, scale jitter
-``--train-scales``, random ``--crop`` square crop (padded), horizontal flip; WIDER ``invalid`` faces
-are ignore regions. Sampling budget: GS takes ``--num`` samples per scale group and image; random,
-OHEM and WRS take ``4 * --num`` per image (the same total); Focal* uses every anchor (normalised by
-the sum of focal weights), GS+Focal* ``--num`` random samples per group. Test: ``--test-scales``
-pyramid (NMS 0.5); "@S" keeps only sub-detector S (see ``facedet.models.group_sampling.scale_eval``).
+Every row runs on the toolkit's engine (:class:`facedet.engine.trainer.Trainer`), with the Group
+Sampling recipe's augmentation (scale jitter 0.25·n, ``--crop`` square crop, flip) and criterion
+(two-pass matching, least-squares IoU loss; ``facedet.models.group_sampling.recipe.SAMPLINGS`` picks the
+sampler). Same seed, so the same initial weights and the same image / augmentation stream in every row.
+
+Detector: FPN-finest (P2, anchors 16/32/64/128, stride 4) with 64-channel neck and head. Backbone:
+``--backbone mobilenet`` (SCRFD-500M's MobileNetV1) started from ``--backbone-weights`` (the
+backbone of a trained SCRFD checkpoint: no ImageNet weights exist here, and from scratch a CPU budget
+ranks nothing: 300 steps per row left every row below 1 % AP), or ``--backbone resnet`` (narrow
+ResNet-18, ``--widths``) from scratch. Budget: GS takes ``--num`` samples per scale group and image;
+random, OHEM and WRS ``4 * --num`` per image (the same total); Focal* every anchor (normalised by the
+sum of focal weights). SGD as the paper (momentum 0.9, weight decay 5e-5), lr ``--lr`` with a linear
+warm-up, x0.1 at 60 % and 80 % of the steps (the paper's epochs 60 / 80 of 100). Test: ``--test-scales``
+pyramid (NMS 0.5); "@S" keeps only sub-detector S (``facedet.models.group_sampling.scale_eval``).
 Numbers on dev-val-144 are NOT comparable with the paper's full-val numbers.
-
-Measured 2026-11-23 (2 shared CPU cores, ~4 min training per setting, default arguments,
-``--steps 300 --threads 1``): every setting stays below 1 % AP "All" (random 0.8, OHEM 0.2,
-Focal* 0.5, GS 0.3, GS+WRS 0.2): from scratch, 1,200 crops are far too few to rank the samplers.
-A meaningful Table 9 needs ImageNet weights and the paper's schedule (100 epochs).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 from pathlib import Path
 
-import cv2
-import numpy as np
 import torch
 
-from facedet.criteria.group_sampling import GroupSamplingCriterion
+from facedet.config import Config, apply_overrides
+from facedet.convert.state import read_state_dict
 from facedet.data import load_dataset
+from facedet.engine.recipes import training_parts
+from facedet.engine.trainer import Trainer, seed_everything
 from facedet.eval.wider_gt import load_ground_truth
-from facedet.io import read_image
 from facedet.models.group_sampling import build
+from facedet.models.group_sampling.recipe import SAMPLINGS
 from facedet.models.group_sampling.scale_eval import GROUP_NAMES, evaluate_scales, predict_by_group
-from facedet.samplers.group import GroupSampler
-from facedet.samplers.ohem import OHEMSampler
-from facedet.samplers.random import AllSampler, RandomSampler
-from facedet.samplers.wrs import WRSSampler
-
-SETTINGS = ("random", "ohem", "focal", "wrs", "gs", "gs_ohem", "gs_wrs", "gs_focal")
 
 
-def criterion_for(setting: str, model: torch.nn.Module, num: int, seed: int) -> GroupSamplingCriterion:
-    """The criterion of one table row (same matcher and regression loss everywhere)."""
-    samplers = {
-        "random": (RandomSampler(4 * num), "ce"),
-        "ohem": (OHEMSampler(4 * num), "ce"),
-        "focal": (AllSampler(), "focal"),
-        "wrs": (WRSSampler(4 * num), "ce"),
-        "gs": (GroupSampler(num), "ce"),
-        "gs_ohem": (GroupSampler(num, mode="ohem"), "ce"),
-        "gs_wrs": (GroupSampler(num, mode="wrs"), "ce"),
-        "gs_focal": (GroupSampler(num), "focal"),
-    }
-    sampler, cls_loss = samplers[setting]
-    return GroupSamplingCriterion.from_model(model, sampler=sampler, cls_loss=cls_loss, seed=seed)
+def build_detector(args: argparse.Namespace) -> torch.nn.Module:
+    """The ablation detector, its backbone loaded from ``--backbone-weights`` when given."""
+    seed_everything(args.seed)
+    extra = {"widths": tuple(args.widths)} if args.backbone == "resnet" else {}
+    model = build("fpn_finest", 18, level=2, backbone=args.backbone, neck_channels=args.channels,
+                  head_channels=args.channels, **extra)
+    if args.backbone_weights:
+        state = read_state_dict(args.backbone_weights)
+        sub = {k[len("backbone."):]: v.float() for k, v in state.items() if k.startswith("backbone.")}
+        model.backbone.load_state_dict(sub, strict=True)
+    return model
 
 
-def augment(rec, rng: np.random.Generator, scales: list[float], crop: int, model) -> tuple[np.ndarray, dict]:
-    """Scale jitter, random square crop (zero padded), flip; returns the normalised CHW array and targets."""
-    img = read_image(rec.path)
-    s = float(rng.choice(scales))
-    img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_LINEAR)
-    boxes, ignore = rec.boxes.astype(np.float32) * s, rec.ignore.astype(np.float32) * s
-    h, w = img.shape[:2]
-    x0, y0 = int(rng.integers(0, max(w - crop, 0) + 1)), int(rng.integers(0, max(h - crop, 0) + 1))
-    canvas = np.zeros((crop, crop, 3), np.uint8) + np.asarray(model.input_mean[::-1], np.uint8)
-    patch = img[y0:y0 + crop, x0:x0 + crop]
-    canvas[:patch.shape[0], :patch.shape[1]] = patch
-    off = np.array([x0, y0, x0, y0], np.float32)
-    boxes, ignore = boxes - off, ignore - off
-    centre = (boxes[:, :2] + boxes[:, 2:]) / 2
-    keep = (centre >= 0).all(1) & (centre[:, 0] < patch.shape[1]) & (centre[:, 1] < patch.shape[0])
-    boxes = boxes[keep]
-    boxes[:, 0::2] = boxes[:, 0::2].clip(0, patch.shape[1])
-    boxes[:, 1::2] = boxes[:, 1::2].clip(0, patch.shape[0])
-    boxes = boxes[((boxes[:, 2:] - boxes[:, :2]) >= 1).all(1)]
-    if rng.random() < 0.5:
-        canvas = canvas[:, ::-1]
-        boxes = np.stack([crop - boxes[:, 2], boxes[:, 1], crop - boxes[:, 0], boxes[:, 3]], 1).reshape(-1, 4)
-        ignore = np.stack([crop - ignore[:, 2], ignore[:, 1], crop - ignore[:, 0], ignore[:, 3]], 1).reshape(-1, 4)
-    rgb = canvas[..., ::-1].astype(np.float32)
-    mean, std = np.asarray(model.input_mean, np.float32), np.asarray(model.input_std, np.float32)
-    arr = ((rgb - mean) / std).transpose(2, 0, 1)
-    return np.ascontiguousarray(arr), {"boxes": torch.from_numpy(boxes), "ignore": torch.from_numpy(ignore)}
-
-
-def train_one(setting: str, args: argparse.Namespace, records: list) -> tuple[torch.nn.Module, dict]:
-    torch.manual_seed(args.seed)
-    model = build("fpn_finest", 18, level=2, widths=tuple(args.widths), neck_channels=args.channels,
-                  head_channels=args.channels)
-    crit = criterion_for(setting, model, args.num, args.seed)
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=5e-5)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: min(1.0, (i + 1) / args.warmup))
-    rng = np.random.default_rng(args.seed)  # same image / augmentation stream for every setting
-    model.train()
-    t0, log = time.time(), []
-    for step in range(args.steps):
-        batch = [augment(records[int(rng.integers(len(records)))], rng, args.train_scales, args.crop, model)
-                 for _ in range(args.batch)]
-        images = torch.from_numpy(np.stack([b[0] for b in batch]))
-        out = crit(model(images), [b[1] for b in batch])
-        opt.zero_grad()
-        out["loss"].backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
-        opt.step()
-        sched.step()
-        log.append([float(out["loss"].detach()), float(out["loss_cls"]), float(out["loss_reg"])])
-        if (step + 1) % 50 == 0:
-            m = np.mean(log[-50:], 0)
-            print(f"  [{setting}] step {step + 1}/{args.steps} loss {m[0]:.3f} cls {m[1]:.3f} reg {m[2]:.3f} "
-                  f"({time.time() - t0:.0f} s)", flush=True)
-    return model.eval(), {"train_s": time.time() - t0, "final_loss": float(np.mean(log[-50:], 0)[0])}
+def train_one(setting: str, args: argparse.Namespace, records: list, out: Path) -> tuple[torch.nn.Module, dict]:
+    """Train one table row on the engine; returns the model (eval mode) and timing / loss info."""
+    model = build_detector(args)
+    ipe = math.ceil(len(records) / args.batch)
+    epochs = math.ceil(args.steps / ipe)
+    cfg = apply_overrides(Config(), [
+        "model.name=gs_ablation", f"train.batch_size={args.batch}", f"train.lr={args.lr}", "train.momentum=0.9",
+        "train.weight_decay=5e-5", f"train.warmup_iters={args.warmup}", "train.schedule=step",
+        f"train.epochs={epochs}", f"train.max_steps={args.steps}", f"train.threads={args.threads}",
+        f"train.milestones=[{max(1, round(0.6 * args.steps / ipe))}, {max(1, round(0.8 * args.steps / ipe))}]",
+        "train.grad_clip=10", f"train.seed={args.seed}", "train.log_interval=50", "eval.interval=0",
+        f"data.input_size={args.crop}", "data.photometric=false", f"data.num_workers={args.workers}",
+        f"loss.sampling={setting}", f"loss.num_samples={args.num}",
+    ])
+    criterion, transform = training_parts(model, cfg)
+    trainer = Trainer(model, criterion, cfg, records, out / setting, progress=False, transform=transform)
+    t0 = time.time()
+    trainer.fit()
+    rows = trainer.history
+    loss = float(rows[-1]["loss"]) if rows and "loss" in rows[-1] else float("nan")
+    return model.eval(), {"train_s": time.time() - t0, "final_loss": loss}
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", required=True, help="WIDER FACE root (wider_face_split/, WIDER_train/, WIDER_val/, "
                                                  "ground_truth/)")
-    p.add_argument("--settings", nargs="+", default=["random", "ohem", "focal", "gs", "gs_wrs"], choices=SETTINGS)
-    p.add_argument("--steps", type=int, default=300)
-    p.add_argument("--batch", type=int, default=4)
+    p.add_argument("--settings", nargs="+", default=["random", "ohem", "focal", "gs", "gs_wrs"], choices=SAMPLINGS)
+    p.add_argument("--steps", type=int, default=1500)
+    p.add_argument("--batch", type=int, default=8)
     p.add_argument("--crop", type=int, default=320)
     p.add_argument("--num", type=int, default=256, help="samples per scale group and image (GS)")
-    p.add_argument("--widths", type=int, nargs=4, default=(16, 32, 64, 128))
+    p.add_argument("--backbone", choices=("mobilenet", "resnet"), default="mobilenet")
+    p.add_argument("--backbone-weights", default="", help="checkpoint whose backbone.* weights start the backbone")
+    p.add_argument("--widths", type=int, nargs=4, default=(16, 32, 64, 128), help="resnet widths")
     p.add_argument("--channels", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--warmup", type=int, default=30)
-    p.add_argument("--train-scales", type=float, nargs="+", default=[0.5, 0.75, 1.0, 1.25])
+    p.add_argument("--lr", type=float, default=0.01)
+    p.add_argument("--warmup", type=int, default=100)
+    p.add_argument("--workers", type=int, default=0, help="loader worker processes")
+    p.add_argument("--runs", default="runs/ablate_sampling", help="checkpoints and logs of every row")
     p.add_argument("--test-scales", type=float, nargs="+", default=[1.0])
     p.add_argument("--max-side", type=float, default=1600.0)
     p.add_argument("--val-images", type=int, default=0, help="evaluate on the first N val images (0: all present)")
@@ -152,7 +117,7 @@ def main() -> int:
           f"of {args.crop}px per setting", flush=True)
     rows = {}
     for setting in args.settings:
-        model, info = train_one(setting, args, records)
+        model, info = train_one(setting, args, records, Path(args.runs))
         t0 = time.time()
         with torch.no_grad():
             merged, per_group = predict_by_group(model, items, args.test_scales, args.max_side, score_thr=0.02,
@@ -162,8 +127,9 @@ def main() -> int:
         info["eval_s"] = time.time() - t0
         rows[setting] = {**aps, **info}
         print(f"  [{setting}] " + " ".join(f"{k} {100 * aps[k]:.1f}" for k in ("all", *GROUP_NAMES)), flush=True)
+    start = f"from {args.backbone_weights}" if args.backbone_weights else "from scratch"
     print("\nTable 9 style, dev-val-144 (AP %, not comparable with the paper's full val); "
-          f"{args.steps} steps x {args.batch} x {args.crop}px, widths {tuple(args.widths)}, seed {args.seed}")
+          f"{args.steps} steps x {args.batch} x {args.crop}px, {args.backbone} {start}, seed {args.seed}")
     print(f"{'sampling':<10s}" + "".join(f"{c:>8s}" for c in (*GROUP_NAMES, "All", "Easy", "Med", "Hard"))
           + f"{'loss':>8s}{'train s':>9s}")
     for s, r in rows.items():

@@ -27,6 +27,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from ..backbones.mobilenet import MobileNetV1
 from ..backbones.resnet_classic import ResNet
 from ..heads.rpn_head import DilatedRPNHead, RPNHead, flatten_map
 from ..necks.fpn import FPN
@@ -44,6 +45,10 @@ class GSConfig:
     R152 models use 3). ``anchor_strides``: per anchor size, for ``fpn_single`` (None = the level
     stride for every size). ``with_fc`` keeps torchvision's unused ImageNet classifier (what the
     paper's parameter counts include). ``head_channels``: c' of the RPN head (paper: not stated).
+    ``backbone="mobilenet"`` swaps the ResNet for SCRFD's MobileNetV1 (``stage_planes`` /
+    ``stage_blocks``; also strides 4..32), so a small detector can start from a trained SCRFD
+    backbone where no ImageNet weights exist (the sampling ablation does); its input normalisation
+    is SCRFD's (127.5 / 128).
     """
 
     variant: Variant = "fpn_finest"
@@ -57,6 +62,9 @@ class GSConfig:
     dilations: tuple[int, ...] = field(default=(1, 2, 4, 8))
     with_fc: bool = False
     freeze_bn: bool = False
+    backbone: Literal["resnet", "mobilenet"] = "resnet"
+    stage_planes: tuple[int, ...] = (16, 16, 40, 72, 152, 288)  # mobilenet: SCRFD-500M's widths
+    stage_blocks: tuple[int, ...] = (2, 3, 2, 6)
     anchor_offset: float = 0.5
     prior_prob: float | None = None
 
@@ -74,7 +82,13 @@ class GroupSamplingDetector(nn.Module):
         if config.variant not in VARIANTS:
             raise ValueError(f"unknown Group Sampling variant {config.variant!r}; choose one of {VARIANTS}")
         self.config = c = config
-        self.backbone = ResNet(c.depth, c.widths, with_fc=c.with_fc, freeze_bn=c.freeze_bn)
+        if c.backbone == "mobilenet":
+            self.backbone: nn.Module = MobileNetV1(c.stage_planes, c.stage_blocks)
+            self.input_mean, self.input_std = (127.5,) * 3, (128.0,) * 3  # type: ignore[assignment]
+        elif c.backbone == "resnet":
+            self.backbone = ResNet(c.depth, c.widths, with_fc=c.with_fc, freeze_bn=c.freeze_bn)
+        else:
+            raise ValueError(f"backbone must be 'resnet' or 'mobilenet', got {c.backbone!r}")
         sizes = tuple(float(s) for s in c.anchor_sizes)
         if c.variant == "fpn":
             levels = tuple(range(2, 2 + len(sizes)))

@@ -23,7 +23,7 @@ DEPTH_LEVEL = {18: 3, 50: 2, 152: 3}
 def build(variant: str, depth: int, **overrides: Any) -> GroupSamplingDetector:
     """A freshly initialised detector; ``overrides`` replace :class:`GSConfig` fields."""
     cfg = GSConfig(variant=variant, depth=depth, level=DEPTH_LEVEL.get(depth, 2))  # type: ignore[arg-type]
-    for key in ("widths", "anchor_sizes", "anchor_strides", "dilations"):
+    for key in ("widths", "anchor_sizes", "anchor_strides", "dilations", "stage_planes", "stage_blocks"):
         if key in overrides and overrides[key] is not None:
             overrides[key] = tuple(overrides[key])
     return GroupSamplingDetector(replace(cfg, **overrides))
