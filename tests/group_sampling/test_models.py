@@ -140,6 +140,23 @@ def test_presets_names_and_bad_config():
         build("nope", 18, **TINY)
 
 
+def test_mobilenet_backbone_takes_scrfd_backbone_weights():
+    """The MobileNet option: SCRFD-500M's backbone keys load strictly, strides 4..32 feed the FPN, and
+    the input normalisation follows the backbone (SCRFD's 127.5 / 128)."""
+    from facedet.models.scrfd import scrfd_500m
+
+    src = scrfd_500m()
+    m = build("fpn_finest", 18, level=2, backbone="mobilenet", neck_channels=16, head_channels=16)
+    state = {k[len("backbone."):]: v for k, v in src.state_dict().items() if k.startswith("backbone.")}
+    m.backbone.load_state_dict(state, strict=True)
+    assert m.input_mean == (127.5,) * 3 and m.input_std == (128.0,) * 3
+    assert build("fpn_finest", 18, **TINY).input_mean == (123.675, 116.28, 103.53)
+    out = m(torch.zeros(1, 3, 64, 64))
+    assert out.feat_sizes == [(16, 16)] and out.cls[0].shape == (1, 16 * 16 * 4, 2)
+    with pytest.raises(ValueError, match="backbone"):
+        build("fpn_finest", 18, backbone="vgg", **TINY)
+
+
 # Table 15 (R18 / R50 / R152, 800x800; thop GFLOPs = MACs) and Table 11 (R50 FPN: 88.92)
 @pytest.mark.parametrize(("name", "gmacs", "mparams", "fc"), [
     ("gs_fpn_finest_r18", 29.8, 12.5, 512 * 1000 + 1000),
