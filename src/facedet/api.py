@@ -23,11 +23,12 @@ SCRFD_INPUT = {"mean": 127.5, "std": 128.0, "rgb": True}
 class FaceDetector:
     """Detect faces in images, batches and videos.
 
-    ``model`` is a zoo name, an ``nn.Module`` (family SCRFD layout) or an ``.onnx`` path.
+    ``model`` is a zoo name, an ``nn.Module`` (SCRFD, EXTD or Group Sampling) or an SCRFD ``.onnx`` path.
     ``weights``: our checkpoint (.pt) or an official ONNX file for a zoo name; when None, the
     packaged weights of that preset are used if we ship them, otherwise the model stays randomly
     initialised and a warning says so. ``backend="onnx"`` runs ONNX Runtime (exporting a torch
-    model to a cached file first when needed). ``input_size=(W, H)`` letterboxes into a fixed
+    model to a cached file first when needed; EXTD and Group Sampling export raw logits and offsets,
+    decoded in numpy). ``input_size=(W, H)`` letterboxes into a fixed
     canvas (insightface's default 640x640); ``None`` keeps each image's size (capped by
     ``max_side``) padded to a multiple of 32.
     """
@@ -68,10 +69,6 @@ class FaceDetector:
             self.model = resolve_model(model, weights).to(self.device).eval()
             strides, num_anchors = tuple(self.model.strides), int(self.model.num_anchors)
             pre = {"mean": self.model.input_mean, "std": self.model.input_std, "rgb": self.model.input_rgb}
-            family = getattr(self.model, "family", "scrfd")
-            if family != "scrfd" and backend == "onnx":
-                raise ValueError(f"backend='onnx' supports the SCRFD output layout; {family} models run with "
-                                 "backend='torch'")
             if backend == "onnx":
                 import tempfile
 
@@ -134,6 +131,8 @@ class FaceDetector:
         h, w = blob.shape[2:]
         feat_sizes = [(-(-h // s), -(-w // s)) for s in self.post.strides]
         out: list[Detections] = []
+        if self.ort is not None and self.family != "scrfd":
+            return self._other_family_np(blob, scales, shapes)
         if self.ort is not None:
             scores, boxes, kps = self.ort(blob)
             for b, (scale, hw) in enumerate(zip(scales, shapes, strict=True)):
@@ -158,15 +157,34 @@ class FaceDetector:
         from .decoders import decode_family
 
         p = self.post
+        decoded = decode_family(res, self.model, p.score_threshold, p.nms_threshold, p.max_faces)
+        return [self._to_image(b, s, scale, hw) for (b, s), scale, hw in zip(decoded, scales, shapes, strict=True)]
+
+    def _other_family_np(self, blob: np.ndarray, scales: list[float],
+                         shapes: list[tuple[int, int]]) -> list[Detections]:
+        """ONNX Runtime path of EXTD / Group Sampling: raw outputs decoded in numpy."""
+        from .decoders import decode_family_np
+
+        assert self.ort is not None and self.model is not None
+        cls, reg = self.ort.run_raw(blob)
+        h, w = blob.shape[2:]
+        feat_sizes = [(-(-h // s), -(-w // s)) for s in self.model.strides]  # conv strides round up
+        p = self.post
         out = []
-        for (boxes, scores), scale, (h, w) in zip(decode_family(res, self.model, p.score_threshold, p.nms_threshold,
-                                                                p.max_faces), scales, shapes, strict=True):
-            boxes = boxes / scale
-            if self.clip:
-                np.clip(boxes[:, 0::2], 0, w, out=boxes[:, 0::2])
-                np.clip(boxes[:, 1::2], 0, h, out=boxes[:, 1::2])
-            out.append(Detections(boxes, scores))
+        for b, (scale, hw) in enumerate(zip(scales, shapes, strict=True)):
+            boxes, scores = decode_family_np([c[b] for c in cls], [r[b] for r in reg], feat_sizes, self.model,
+                                             p.score_threshold, p.nms_threshold, p.max_faces)
+            out.append(self._to_image(boxes, scores, scale, hw))
         return out
+
+    def _to_image(self, boxes: np.ndarray, scores: np.ndarray, scale: float, hw: tuple[int, int]) -> Detections:
+        """Network-input boxes back to the original image (clipped when ``clip``)."""
+        boxes = boxes / scale
+        if self.clip:
+            h, w = hw
+            np.clip(boxes[:, 0::2], 0, w, out=boxes[:, 0::2])
+            np.clip(boxes[:, 1::2], 0, h, out=boxes[:, 1::2])
+        return Detections(boxes, scores)
 
 
 def _onnx_path(model: object, weights: object) -> Path | None:

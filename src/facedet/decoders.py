@@ -2,12 +2,15 @@
 
 SCRFD has its own post-processor (``facedet.postprocess``, with landmarks and a numpy path for
 ONNX Runtime). The other families decode with their own coders and return, per image,
-``(boxes (K, 4) xyxy in network-input pixels, scores (K,))`` after NMS, best first.
+``(boxes (K, 4) xyxy in network-input pixels, scores (K,))`` after NMS, best first:
+:func:`decode_family` on the torch outputs, :func:`decode_family_np` on ONNX Runtime's raw
+``cls_i`` / ``reg_i`` arrays (numpy only, anchors cached per feature-map size).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -43,6 +46,57 @@ DECODERS: dict[str, Callable[[HeadOutputs, nn.Module, float, float, int | None],
     "extd": _extd,
     "group_sampling": _group_sampling,
 }
+
+
+def _extd_np(cls: list[np.ndarray], reg: list[np.ndarray], feat_sizes: list[tuple[int, int]], model: nn.Module,
+             score_thr: float, nms_thr: float, top_k: int | None) -> tuple[np.ndarray, np.ndarray]:
+    from .models.extd.decode import decode_extd_np
+
+    return decode_extd_np(cls, reg, feat_sizes, tuple(model.strides), tuple(model.anchor_sizes), score_thr, nms_thr,
+                          top_k or 750, variances=tuple(getattr(model, "variances", (0.1, 0.2))))
+
+
+@lru_cache(maxsize=16)
+def _gs_anchors(feat_sizes: tuple[tuple[int, int], ...], strides: tuple[int, ...],
+                sizes: tuple[tuple[float, ...], ...], offsets: tuple[float, ...]) -> np.ndarray:
+    from .criteria.group_sampling import multi_level_anchors
+
+    return multi_level_anchors(feat_sizes, strides, sizes, offsets)[0].numpy()
+
+
+def _group_sampling_np(cls: list[np.ndarray], reg: list[np.ndarray], feat_sizes: list[tuple[int, int]],
+                       model: nn.Module, score_thr: float, nms_thr: float,
+                       top_k: int | None) -> tuple[np.ndarray, np.ndarray]:
+    from .coders import decode_np
+    from .criteria.group_sampling import MAX_LOG_WH, NO_VARIANCE
+    from .ops.nms import nms_np
+
+    anchors = _gs_anchors(tuple(feat_sizes), tuple(model.strides), tuple(model.anchor_sizes),
+                          tuple(model.anchor_offsets))
+    logits = np.concatenate([c.reshape(-1, 2) for c in cls]).astype(np.float32)
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    scores = e[:, 1] / e.sum(axis=1)
+    keep = np.flatnonzero(scores >= score_thr)
+    deltas = np.concatenate([r.reshape(-1, 4) for r in reg]).astype(np.float32)[keep]
+    boxes, scores = decode_np(deltas, anchors[keep], NO_VARIANCE, MAX_LOG_WH), scores[keep]
+    k = nms_np(boxes, scores, nms_thr)
+    if top_k is not None:
+        k = k[:top_k]
+    return boxes[k].astype(np.float32), scores[k].astype(np.float32)
+
+
+DECODERS_NP = {"extd": _extd_np, "group_sampling": _group_sampling_np}
+
+
+def decode_family_np(cls: list[np.ndarray], reg: list[np.ndarray], feat_sizes: list[tuple[int, int]],
+                     model: nn.Module, score_thr: float, nms_thr: float,
+                     top_k: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Numpy decoding of ONE image's raw per-level ``cls`` ``(N_l, 2)`` and ``reg`` ``(N_l, 4)``."""
+    family = getattr(model, "family", None)
+    if family not in DECODERS_NP:
+        raise ValueError(f"no numpy decoder for model family {family!r}; known: {', '.join(DECODERS_NP)}")
+    return DECODERS_NP[family](cls, reg, feat_sizes, model, score_thr, nms_thr, top_k)
 
 
 @torch.no_grad()

@@ -8,10 +8,11 @@ import numpy as np
 
 
 class OrtModel:
-    """Thin wrapper over ``onnxruntime.InferenceSession`` for SCRFD-layout models.
+    """Thin wrapper over ``onnxruntime.InferenceSession`` for our exports.
 
     ``num_threads`` sets intra-op threads (inter-op is 1, sequential execution): benchmarks and
-    servers should always set it. ``strides``/``has_kps`` are read from the output names.
+    servers should always set it. Layouts: SCRFD (6 or 9 outputs; ``__call__``) or ``raw``
+    (``cls_i`` then ``reg_i`` per level, EXTD / Group Sampling; :meth:`run_raw`).
     """
 
     def __init__(self, path: str | Path, num_threads: int | None = None, providers: list[str] | None = None):
@@ -34,8 +35,10 @@ class OrtModel:
         self.output_names = [o.name for o in outs]
         self.num_outputs = len(outs)
         self.has_kps = self.num_outputs == 9
-        if self.num_outputs not in (6, 9):
-            raise ValueError(f"{path}: expected 6 or 9 outputs (SCRFD layout), found {self.num_outputs}")
+        self.raw = bool(self.output_names) and all(n.startswith(("cls_", "reg_")) for n in self.output_names)
+        if not self.raw and self.num_outputs not in (6, 9):
+            raise ValueError(f"{path}: expected 6 or 9 outputs (SCRFD layout) or cls_i/reg_i outputs, "
+                             f"found {self.num_outputs}")
         self.strides = (8, 16, 32)
         # Official files name outputs by number; ours by role. Order is the same: scores, boxes, kps.
 
@@ -47,3 +50,11 @@ class OrtModel:
         scores, boxes = outs[0:3], outs[3:6]
         kps = outs[6:9] if self.has_kps else None
         return scores, boxes, kps
+
+    def run_raw(self, blob: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Raw layout: per-level ``cls`` ``(B, N_l, C)`` and ``reg`` ``(B, N_l, 4)``."""
+        if not self.raw:
+            raise ValueError("run_raw needs an export with cls_i / reg_i outputs")
+        outs = dict(zip(self.output_names, self.session.run(None, {self.input_name: blob}), strict=True))
+        n = sum(1 for k in outs if k.startswith("cls_"))
+        return [outs[f"cls_{i}"] for i in range(n)], [outs[f"reg_{i}"] for i in range(n)]
