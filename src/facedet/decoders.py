@@ -31,9 +31,16 @@ def _extd(outputs: HeadOutputs, model: nn.Module, score_thr: float, nms_thr: flo
 def _group_sampling(outputs: HeadOutputs, model: nn.Module, score_thr: float, nms_thr: float,
                     top_k: int | None) -> Decoded:
     from .models.group_sampling.decode import decode_outputs
+    from .models.group_sampling.fast_rcnn import proposals, refine
 
+    rcnn = getattr(model, "rcnn", None)
+    if rcnn is not None and outputs.features is not None:  # two stages: refine proposals, ensemble the scores
+        cands = [c.take(torch.nonzero(c.scores >= score_thr).squeeze(1))
+                 for c in refine(rcnn, outputs.features[0], proposals(outputs, model))]
+    else:
+        cands = decode_outputs(outputs, model, score_thr=score_thr)
     res = []
-    for cand in decode_outputs(outputs, model, score_thr=score_thr):
+    for cand in cands:
         keep = nms_torch(cand.boxes, cand.scores, nms_thr)
         if top_k is not None:
             keep = keep[:top_k]

@@ -59,10 +59,11 @@ def _spread_head(model: torch.nn.Module, seed: int) -> None:
 def test_onnx_backend_of_softmax_families_matches_torch(name: str) -> None:
     """EXTD / Group Sampling on ONNX Runtime: raw outputs decoded in numpy give the torch path's faces."""
     kw = {"widths": (8, 16, 32, 64), "neck_channels": 16, "head_channels": 16} if name.startswith("gs") else {}
+    torch.manual_seed(0)
     model = build_model(name, **kw).eval()
     _spread_head(model, 0)
     img = np.random.default_rng(0).integers(0, 255, (90, 120, 3), dtype=np.uint8)
-    opts = {"input_size": None, "max_side": 128, "score_threshold": 0.6, "nms_threshold": 0.4, "max_faces": 50}
+    opts = {"input_size": None, "max_side": 128, "score_threshold": 0.5, "nms_threshold": 0.4, "max_faces": 50}
     ref = FaceDetector(model, **opts).detect(img)
     got = FaceDetector(model, backend="onnx", num_threads=1, **opts).detect(img)
     assert len(ref) > 0 and len(got) == len(ref)

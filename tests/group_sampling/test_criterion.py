@@ -171,3 +171,39 @@ def test_scale_eval_at_s():
     assert res["all"] == pytest.approx(1.0) and res["easy"] == pytest.approx(1.0)
     assert res["@16"] == pytest.approx(0.5) and res["@32"] == 0.0
     assert res["@64"] == pytest.approx(0.25)  # recall 0.5 reached at precision 0.5
+
+
+def test_two_stage_detector_trains_both_stages_and_decodes_with_the_ensemble():
+    """``second_stage=True``: the recipe's criterion adds the grouped Fast R-CNN loss on the proposals,
+    gradients reach both stages, and the family decoder scores with the two-stage mean."""
+    from facedet.decoders import decode_family
+    from facedet.models.group_sampling.fast_rcnn import TwoStageCriterion
+    from facedet.models.group_sampling.recipe import build_criterion
+
+    torch.manual_seed(0)
+    model = build("fpn_finest", 18, level=2, second_stage=True, rcnn_fc=32, **TINY)
+    crit = build_criterion(model, "gs", num=16)
+    assert isinstance(crit, TwoStageCriterion)
+    assert not any(n.startswith("model") for n, _ in crit.named_parameters())  # the trainer owns the model
+    images, targets = synthetic_batch()
+    out = model(images)
+    assert out.features is not None and out.features[0].shape[-2:] == (16, 16)
+    losses = crit(out, targets)
+    assert {"loss_cls", "loss_reg", "loss_rcnn_cls", "loss_rcnn_reg"} <= losses.keys()
+    losses["loss"].backward()
+    assert model.rcnn.fc1.weight.grad.abs().sum() > 0 and model.head.cls.weight.grad.abs().sum() > 0
+
+    model.eval()
+    with torch.no_grad():
+        out = model(images)
+        model.rcnn.cls.weight.zero_()
+        model.rcnn.cls.bias.zero_()
+        (boxes, scores), _ = decode_family(out, model, score_thr=0.0, nms_thr=1.0)
+        one_stage = build("fpn_finest", 18, level=2, **TINY).eval()
+        one_stage.load_state_dict({k: v for k, v in model.state_dict().items() if not k.startswith("rcnn.")})
+        props = proposals(one_stage(images), one_stage)[0]
+    # second-stage probability 0.5 everywhere -> every score is (first + 0.5) / 2
+    assert scores.max() <= (float(props.scores.max()) + 0.5) / 2 + 1e-5
+    np.testing.assert_allclose(np.sort(scores)[::-1][:5], ((props.scores[:5] + 0.5) / 2).numpy(), rtol=1e-5)
+    with pytest.raises(ValueError, match="second_stage"):
+        TwoStageCriterion(one_stage, crit.first)

@@ -67,7 +67,13 @@ def export_onnx(
     opset: int = DEFAULT_OPSET,
     dynamic: bool = True,
 ) -> Path:
-    """Export ``model`` (eval mode, CPU) to ``path``; ``input_size`` is the (W, H) of the trace input."""
+    """Export ``model`` (eval mode, CPU) to ``path``; ``input_size`` is the (W, H) of the trace input.
+
+    Two-stage detectors (Group Sampling with the grouped Fast R-CNN) are refused: their second stage
+    pools proposals that are chosen by NMS inside the graph, which this layout does not carry."""
+    if getattr(model, "rcnn", None) is not None:
+        raise ValueError("ONNX export covers single-stage detectors; this Group Sampling model has the grouped "
+                         "Fast R-CNN second stage (run it with backend='torch')")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     model = model.eval().cpu()

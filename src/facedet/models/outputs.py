@@ -17,6 +17,8 @@ class HeadOutputs:
       ``l t r b`` in stride units after the per-level Scale; SSD families: encoded offsets).
     - ``kps``: ``(B, H*W*A, 10)`` landmark offsets in stride units, or None.
     - ``feat_sizes``: ``(H, W)`` of each level, so priors can be built without re-running the net.
+    - ``features``: the neck maps, for two-stage detectors whose second stage pools from them
+      (Group Sampling's grouped Fast R-CNN); None otherwise.
 
     Rows are ordered location-major (y, then x), then anchor, as insightface's ONNX layout.
     """
@@ -25,3 +27,4 @@ class HeadOutputs:
     reg: list[Tensor]
     kps: list[Tensor] | None
     feat_sizes: list[tuple[int, int]]
+    features: list[Tensor] | None = None

@@ -48,7 +48,8 @@ class GSConfig:
     ``backbone="mobilenet"`` swaps the ResNet for SCRFD's MobileNetV1 (``stage_planes`` /
     ``stage_blocks``; also strides 4..32), so a small detector can start from a trained SCRFD
     backbone where no ImageNet weights exist (the sampling ablation does); its input normalisation
-    is SCRFD's (127.5 / 128).
+    is SCRFD's (127.5 / 128). ``second_stage`` adds the grouped Fast R-CNN (``rcnn``, FC-``rcnn_fc``)
+    on the finest neck map; ``forward`` then also returns the neck maps in ``HeadOutputs.features``.
     """
 
     variant: Variant = "fpn_finest"
@@ -62,6 +63,8 @@ class GSConfig:
     dilations: tuple[int, ...] = field(default=(1, 2, 4, 8))
     with_fc: bool = False
     freeze_bn: bool = False
+    second_stage: bool = False
+    rcnn_fc: int = 1024
     backbone: Literal["resnet", "mobilenet"] = "resnet"
     stage_planes: tuple[int, ...] = (16, 16, 40, 72, 152, 288)  # mobilenet: SCRFD-500M's widths
     stage_blocks: tuple[int, ...] = (2, 3, 2, 6)
@@ -101,6 +104,7 @@ class GroupSamplingDetector(nn.Module):
             self.anchor_sizes = tuple((s,) for s in sizes)
             self.anchor_offsets = tuple(c.anchor_offset for _ in levels)
             self._groups: list[tuple[int, list[int]]] = []
+            self._add_second_stage()
             return
         level = c.level
         self.level_stride = s0 = 2**level
@@ -123,6 +127,15 @@ class GroupSamplingDetector(nn.Module):
         self.anchor_sizes = tuple(tuple(sizes[i] for i in idx) for _, idx in self._groups)
         # centre of a sub-sampled cell i: (i*k + offset) * s0 = (i + offset/k) * (k*s0)
         self.anchor_offsets = tuple(c.anchor_offset / k for k, _ in self._groups)
+        self._add_second_stage()
+
+    def _add_second_stage(self) -> None:
+        """The grouped Fast R-CNN on the finest neck map (``config.second_stage``), else ``rcnn = None``."""
+        from .fast_rcnn import GroupedFastRCNN
+
+        c = self.config
+        self.rcnn = (GroupedFastRCNN(c.neck_channels, feature_stride=self.level_stride, fc_channels=c.rcnn_fc)
+                     if c.second_stage else None)
 
     @property
     def num_anchors(self) -> int:
@@ -162,4 +175,8 @@ class GroupSamplingDetector(nn.Module):
         return self.head_outputs(feats), feats
 
     def forward(self, images: torch.Tensor) -> HeadOutputs:
-        return self.head_outputs(self.features(images))
+        feats = self.features(images)
+        out = self.head_outputs(feats)
+        if self.rcnn is not None:
+            out.features = feats
+        return out

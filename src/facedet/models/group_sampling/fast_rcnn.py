@@ -146,3 +146,32 @@ def refine(head: GroupedFastRCNN, feature: torch.Tensor, props: Sequence[ScoredB
         out.append(ScoredBoxes(boxes[start:end], (p.scores + prob[start:end]) / 2, p.groups))
         start = end
     return out
+
+
+class TwoStageCriterion(nn.Module):
+    """First-stage loss (anchors) + grouped Fast R-CNN loss on the first stage's proposals.
+
+    ``forward(outputs, targets)``: ``outputs`` of a detector built with ``second_stage=True`` (its
+    ``features`` set). Proposals are taken from the detached first-stage outputs (approximate joint
+    training, as Faster R-CNN's end-to-end recipe); ground truths join them in the second stage.
+    """
+
+    def __init__(self, model: nn.Module, first: nn.Module, second: GroupedFastRCNNCriterion | None = None,
+                 pre_nms_topk: int = 12_000, nms_thr: float = 0.7, post_nms_topk: int = 2_000) -> None:
+        super().__init__()
+        if getattr(model, "rcnn", None) is None:
+            raise ValueError("TwoStageCriterion needs a detector built with second_stage=True")
+        self.model = [model]  # a list: not registered as a sub-module (the trainer owns the model)
+        self.first, self.second = first, second or GroupedFastRCNNCriterion()
+        self.pre_nms_topk, self.nms_thr, self.post_nms_topk = pre_nms_topk, nms_thr, post_nms_topk
+
+    def forward(self, outputs: HeadOutputs, targets: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+        model = self.model[0]
+        if outputs.features is None:
+            raise ValueError("the detector's outputs carry no features: build it with second_stage=True")
+        l1 = self.first(outputs, targets)
+        props = proposals(outputs, model, self.pre_nms_topk, self.nms_thr, self.post_nms_topk)
+        l2 = self.second(model.rcnn, outputs.features[0], [p.boxes for p in props], targets)
+        out = {"loss": l1["loss"] + l2["loss"], "loss_cls": l1["loss_cls"], "loss_reg": l1["loss_reg"],
+               "loss_rcnn_cls": l2["loss_cls"], "loss_rcnn_reg": l2["loss_reg"]}
+        return out

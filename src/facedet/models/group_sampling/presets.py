@@ -1,4 +1,4 @@
-"""Named Group Sampling models ``gs_<variant>_r{18,50,152}`` and the paper's published numbers.
+"""Named Group Sampling models ``gs_<variant>_r{18,50,152}[_rcnn]`` and the paper's published numbers.
 
 Backbone level of the single-level variants: P2 for R50 (the paper's ablations), P3 for R18 and
 R152 (Table 15 note: "Our model which based on ResNet-152 is a single stage detector only using
@@ -32,6 +32,8 @@ def build(variant: str, depth: int, **overrides: Any) -> GroupSamplingDetector:
 PRESETS: dict[str, Callable[..., GroupSamplingDetector]] = {
     f"gs_{v}_r{d}": partial(build, v, d) for v in VARIANTS for d in (18, 50, 152)
 }
+# + grouped Fast R-CNN (paper Table 13, "final"): the same detectors with the second stage
+PRESETS.update({f"{name}_rcnn": partial(fn, second_stage=True) for name, fn in list(PRESETS.items())})
 
 _PAPER = "Ming et al., Group Sampling for Scale Invariant Face Detection, TPAMI 2022"
 PUBLISHED: dict[str, dict[str, Any]] = {

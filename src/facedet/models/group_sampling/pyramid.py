@@ -67,6 +67,7 @@ def detect_level(model: nn.Module, image_bgr: np.ndarray, scale: float, score_th
     """Candidates of one pyramid level, in original-image coordinates."""
     device = next(model.parameters()).device
     x = to_tensor(image_bgr, scale, model, flip).to(device)
+    rcnn = rcnn if rcnn is not None else getattr(model, "rcnn", None)
     if rcnn is None:
         sb = decode_outputs(model(x), model, score_thr, pre_nms_topk)[0]
     else:

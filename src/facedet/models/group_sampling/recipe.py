@@ -44,8 +44,15 @@ def make_sampler(name: str, num: int = 256) -> tuple[Sampler, str]:
 
 
 def build_criterion(model: nn.Module, sampling: str = "gs", num: int = 256, reg_loss: str = "ls_iou",
-                    seed: int = 0, **kwargs: object) -> GroupSamplingCriterion:
-    """The criterion of one Table-9 row for ``model`` (anchors read from it)."""
+                    seed: int = 0, **kwargs: object) -> nn.Module:
+    """The criterion of one Table-9 row for ``model`` (anchors read from it). A detector with the
+    grouped Fast R-CNN (``second_stage=True``) gets :class:`TwoStageCriterion`, whose second stage
+    group-samples proposals (128 per reference-scale group and image)."""
+    from .fast_rcnn import GroupedFastRCNNCriterion, TwoStageCriterion
+
     sampler, cls_loss = make_sampler(sampling, num)
-    return GroupSamplingCriterion.from_model(model, sampler=sampler, cls_loss=cls_loss, reg_loss=reg_loss,
-                                             seed=seed, **kwargs)
+    first = GroupSamplingCriterion.from_model(model, sampler=sampler, cls_loss=cls_loss, reg_loss=reg_loss,
+                                              seed=seed, **kwargs)
+    if getattr(model, "rcnn", None) is None:
+        return first
+    return TwoStageCriterion(model, first, GroupedFastRCNNCriterion(seed=seed + 1))
