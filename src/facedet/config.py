@@ -99,6 +99,7 @@ class EvalConfig:
     score_thr: float = 0.02
     nms_thr: float = 0.45
     max_images: int = 0  # 0 = every image found
+    backend: str = "torch"  # torch | onnx (CPU: detect through ONNX Runtime on an exported copy)
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ def test_train_cli_extd_paper_recipe_scaled(tmp_path, capsys) -> None:
     out = tmp_path / "run"
     assert main(["train", "extd_fpn_32", "--data", str(tmp_path / "wider"), "--val", str(tmp_path / "wider"),
                  "--out", str(out), "--no-progress", "--recipe", "paper", "--iterations", "4", "--batch", "2",
-                 "data.input_size=128", "data.num_workers=0", "eval.max_size=160"]) == 0
+                 "data.input_size=128", "data.num_workers=0", "eval.max_size=160", "eval.backend=onnx"]) == 0
     ck = load_checkpoint(out / "last.pt")
     assert ck["step"] == 4 and ck["model_name"] == "extd_fpn_32"
     train = ck["config"]["train"]
@@ -74,6 +74,14 @@ def test_train_cli_extd_paper_recipe_scaled(tmp_path, capsys) -> None:
     assert train["milestones"] == [1, 1]  # 120k/180k of 240k -> steps 2 and 3 of 4 -> epoch 1 (5 steps/epoch)
     rows = list(csv.DictReader(open(out / "epochs.csv")))
     assert len(rows) == 1 and rows[0]["step"] == "4" and rows[0]["ap_hard"] != "" and "loss_box" in rows[0]
+    # the ONNX Runtime evaluation (eval.backend=onnx) scores like the torch one
+    from facedet import zoo
+    from facedet.engine.wider_eval import WiderValEvaluator
+
+    model = zoo.build_model("extd_fpn_32")
+    model.load_state_dict(ck["model"])
+    torch_ap = WiderValEvaluator(tmp_path / "wider", max_size=160)(model.eval())
+    assert abs(torch_ap["ap_hard"] - float(rows[0]["ap_hard"])) < 1e-3
     capsys.readouterr()
 
 

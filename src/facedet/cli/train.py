@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     evaluator = None
     if args.val:
         ev = cfg.eval
-        evaluator = WiderValEvaluator(args.val, ev.max_size, ev.score_thr, ev.nms_thr, ev.max_images)
+        evaluator = WiderValEvaluator(args.val, ev.max_size, ev.score_thr, ev.nms_thr, ev.max_images, ev.backend)
     trainer = Trainer(model, criterion, cfg, records, args.out, evaluator=evaluator, progress=not args.no_progress,
                       transform=transform)
     if D.is_main():
