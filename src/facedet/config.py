@@ -75,6 +75,7 @@ class TrainConfig:
     warmup_ratio: float = 0.001
     schedule: str = "step"  # step | cosine
     milestones: tuple[int, ...] = (440, 544)  # epochs (step schedule)
+    milestone_iters: tuple[int, ...] = ()  # iterations; when given they replace the epoch milestones
     gamma: float = 0.1
     min_lr_ratio: float = 0.0  # cosine floor as a fraction of lr
     grad_clip: float = 0.0  # max grad norm; 0 = off (the released configs do not clip)

@@ -71,7 +71,7 @@ def test_train_cli_extd_paper_recipe_scaled(tmp_path, capsys) -> None:
     assert ck["step"] == 4 and ck["model_name"] == "extd_fpn_32"
     train = ck["config"]["train"]
     assert train["lr"] == 1e-3 * 2 / 16 and train["batch_size"] == 2 and train["max_steps"] == 4
-    assert train["milestones"] == [1, 1]  # 120k/180k of 240k -> steps 2 and 3 of 4 -> epoch 1 (5 steps/epoch)
+    assert train["milestone_iters"] == [2, 3]  # 120k / 180k of 240k -> iterations 2 and 3 of 4
     rows = list(csv.DictReader(open(out / "epochs.csv")))
     assert len(rows) == 1 and rows[0]["step"] == "4" and rows[0]["ap_hard"] != "" and "loss_box" in rows[0]
     # the ONNX Runtime evaluation (eval.backend=onnx) scores like the torch one

@@ -32,6 +32,16 @@ def test_warmup_then_steps() -> None:
     assert math.isclose(lrs[20], 0.01) and math.isclose(lrs[39], 0.01) and math.isclose(lrs[40], 0.001)
 
 
+def test_iteration_milestones_replace_epoch_milestones() -> None:
+    s = WarmupSchedule(_opt(), iters_per_epoch=10, epochs=5, kind="step", milestones=[1], milestone_iters=[7, 12])
+    lrs = [s.get_last_lr()[0]]
+    for _ in range(15):
+        s.step()
+        lrs.append(s.get_last_lr()[0])
+    assert lrs[6] == 0.1 and math.isclose(lrs[7], 0.01) and math.isclose(lrs[11], 0.01)
+    assert math.isclose(lrs[12], 0.001) and math.isclose(lrs[15], 0.001)  # epoch milestone 1 ignored
+
+
 def test_cosine_and_state_dict() -> None:
     opt = _opt()
     s = WarmupSchedule(opt, 10, 2, kind="cosine", min_lr_ratio=0.1)

@@ -96,6 +96,7 @@ def test_recipe_scaling_and_overrides():
     ov = r.to_overrides(num_images=1000)  # 250 iterations per epoch
     cfg = apply_overrides(Config(), ov)
     assert cfg.train.epochs == 10 and cfg.train.milestones == (5, 7) and cfg.train.max_steps == 2400
+    assert cfg.train.milestone_iters == (1200, 1800)  # the exact iterations win over the rounded epochs
     assert cfg.train.batch_size == 4 and cfg.train.warmup_iters == 0
     crit = build_criterion(build_extd("extd_fpn_32"), r, ignore_iof_thr=0.5)
     assert crit.assigner.pos_iou == 0.35 and crit.neg_pos_ratio == 3 and crit.ignore_iof_thr == 0.5

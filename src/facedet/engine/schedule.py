@@ -28,6 +28,7 @@ class WarmupSchedule:
         warmup_iters: int = 0,
         warmup_ratio: float = 0.001,
         min_lr_ratio: float = 0.0,
+        milestone_iters: Sequence[int] = (),
     ) -> None:
         if kind not in ("step", "cosine"):
             raise ValueError(f"unknown schedule {kind!r}; choose 'step' or 'cosine'")
@@ -38,6 +39,7 @@ class WarmupSchedule:
         self.total = iters_per_epoch * epochs
         self.kind = kind
         self.milestones = sorted(int(m) for m in milestones)
+        self.milestone_iters = sorted(int(m) for m in milestone_iters)  # iteration-based recipes (EXTD)
         self.gamma = gamma
         self.warmup_iters = warmup_iters
         self.warmup_ratio = warmup_ratio
@@ -49,7 +51,9 @@ class WarmupSchedule:
 
     def factor(self, step: int) -> float:
         """Multiplier of the base lr at global ``step`` (0-based iteration about to run)."""
-        if self.kind == "step":
+        if self.kind == "step" and self.milestone_iters:
+            f = self.gamma ** sum(step >= m for m in self.milestone_iters)
+        elif self.kind == "step":
             epoch = step // self.iters_per_epoch
             f = self.gamma ** sum(epoch >= m for m in self.milestones)
         else:

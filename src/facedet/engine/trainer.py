@@ -90,7 +90,8 @@ class Trainer:
         self.loader = make_loader(dataset, self.sampler, cfg.data.num_workers)
         self.iters_per_epoch = self.sampler.batches_per_epoch()
         self.schedule = WarmupSchedule(self.optimizer, self.iters_per_epoch, tc.epochs, tc.schedule, tc.milestones,
-                                       tc.gamma, tc.warmup_iters, tc.warmup_ratio, tc.min_lr_ratio)
+                                       tc.gamma, tc.warmup_iters, tc.warmup_ratio, tc.min_lr_ratio,
+                                       tc.milestone_iters)
         self.logger = RunLogger(self.out, enabled=D.is_main())
         self.epoch = 0  # epoch to run next
         self.batch = 0  # next batch index inside that epoch

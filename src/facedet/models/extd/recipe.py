@@ -50,14 +50,16 @@ class EXTDRecipe:
         return max(1, math.ceil(num_images / self.batch_size))
 
     def to_overrides(self, num_images: int) -> list[str]:
-        """``facedet train`` overrides: epochs and step milestones (in epochs) for ``num_images``."""
+        """``facedet train`` overrides for ``num_images``: enough epochs to hold ``iterations`` (the run
+        stops at ``max_steps``) and the lr steps at their exact iterations (``milestone_iters``)."""
         ipe = self.iters_per_epoch(num_images)
         epochs = max(1, math.ceil(self.iterations / ipe))
-        milestones = [max(1, round(s / ipe)) for s in self.lr_steps]
+        milestones = [max(1, round(s / ipe)) for s in self.lr_steps]  # informative: milestone_iters wins
         return [
             f"train.lr={self.lr}", f"train.momentum={self.momentum}", f"train.weight_decay={self.weight_decay}",
             f"train.batch_size={self.batch_size}", f"train.epochs={epochs}", "train.schedule=step",
             f"train.milestones=[{', '.join(map(str, milestones))}]", f"train.gamma={self.gamma}",
+            f"train.milestone_iters=[{', '.join(map(str, self.lr_steps))}]",
             f"train.warmup_iters={self.warmup_iters}", f"train.max_steps={self.iterations}",
             f"data.input_size={self.input_size}",
         ]
