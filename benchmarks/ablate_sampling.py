@@ -18,7 +18,8 @@ ranks nothing: 300 steps per row left every row below 1 % AP), or ``--backbone r
 ResNet-18, ``--widths``) from scratch. Budget: GS takes ``--num`` samples per scale group and image;
 random, OHEM and WRS ``4 * --num`` per image (the same total); Focal* every anchor (normalised by the
 sum of focal weights). SGD as the paper (momentum 0.9, weight decay 5e-5), lr ``--lr`` with a linear
-warm-up, x0.1 at 60 % and 80 % of the steps (the paper's epochs 60 / 80 of 100). Test: ``--test-scales``
+warm-up, x0.1 at the epochs nearest 60 % and 80 % of the steps (the paper's epochs 60 / 80 of 100; steps
+625 and 750 of 1000 at 125 batches per epoch). Test: ``--test-scales``
 pyramid (NMS 0.5); "@S" keeps only sub-detector S (``facedet.models.group_sampling.scale_eval``).
 Numbers on dev-val-144 are NOT comparable with the paper's full-val numbers.
 """

@@ -61,6 +61,9 @@ class FaceDetector:
             from .export.runtime import OrtModel
 
             self.ort = OrtModel(onnx_file, num_threads=num_threads)
+            if self.ort.raw:
+                raise ValueError(f"{onnx_file}: raw cls/reg outputs (an EXTD or Group Sampling export) need their "
+                                 "anchors: use FaceDetector(ZOO_NAME, weights=CHECKPOINT, backend='onnx')")
             strides, num_anchors, pre = self.ort.strides, 2, SCRFD_INPUT
             fixed = self.ort.session.get_inputs()[0].shape[2:]
             if all(isinstance(v, int) for v in fixed):  # a static-shape export dictates the canvas

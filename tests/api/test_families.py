@@ -69,3 +69,11 @@ def test_onnx_backend_of_softmax_families_matches_torch(name: str) -> None:
     assert len(ref) > 0 and len(got) == len(ref)
     np.testing.assert_allclose(got.scores, ref.scores, atol=1e-4)
     np.testing.assert_allclose(got.boxes, ref.boxes, atol=1e-2)
+
+
+def test_raw_onnx_file_without_its_model_is_refused(tmp_path):
+    from facedet.export.onnx import export_onnx
+
+    path = export_onnx(build_model("extd_fpn_32"), tmp_path / "extd.onnx", input_size=(64, 64))
+    with pytest.raises(ValueError, match="need their anchors"):
+        FaceDetector(path, backend="onnx")

@@ -54,7 +54,11 @@ def test_train_cli_errors(tmp_path, capsys, monkeypatch) -> None:
     monkeypatch.setattr("facedet.zoo.build_model", lambda name, **kw: Other())
     assert main(base) == 2
     assert "no training recipe for the 'asfd' family" in capsys.readouterr().err
+    monkeypatch.undo()
     assert main(base + ["--recipe", "paper", "--iterations", "5"]) == 2  # SCRFD's recipe is the defaults
+    assert "not 'scrfd'" in capsys.readouterr().err
+    assert main(base + ["--iterations", "5"]) == 2
+    assert "--recipe paper" in capsys.readouterr().err
 
 
 def test_train_cli_extd_paper_recipe_scaled(tmp_path, capsys) -> None:
@@ -96,7 +100,7 @@ def test_train_cli_group_sampling_sampler_setting(tmp_path, capsys) -> None:
                  "train.log_interval=1"]) == 0
     ck = load_checkpoint(out / "last.pt")
     assert ck["step"] == 2 and ck["config"]["loss"]["sampling"] == "ohem"
-    assert ck["config"]["train"]["weight_decay"] == 5e-5 and ck["config"]["train"]["milestones"] == [1, 1]
+    assert ck["config"]["train"]["weight_decay"] == 5e-5 and ck["config"]["train"]["milestone_iters"] == [1, 2]
     rows = list(csv.DictReader(open(out / "train.csv")))
     assert rows and {"loss_cls", "loss_reg"} <= rows[0].keys()
     capsys.readouterr()

@@ -71,12 +71,17 @@ def run(args: argparse.Namespace) -> int:
     records = trainable(mix_records(groups, cfg.data.repeats), cfg.data.min_short_side)
     if not records:
         raise ValueError(f"no trainable image (with faces) in {args.data}")
+    if (args.iterations or args.batch) and args.recipe != "paper":
+        raise ValueError("--iterations / --batch scale the paper recipe: add --recipe paper "
+                         "(or set train.max_steps / train.batch_size)")
     if args.recipe == "paper" and not (args.resume and not args.config and (Path(args.out) / "config.yaml").is_file()):
         family = getattr(zoo.build_model(args.model), "family", "scrfd")
         cfg = build_config(args, recipe_overrides(family, len(records), args.iterations, args.batch))
         records = trainable(mix_records(groups, cfg.data.repeats), cfg.data.min_short_side)
     seed_everything(cfg.train.seed)
     model = zoo.build_model(cfg.model.name)
+    if cfg.eval.backend == "onnx" and getattr(model, "rcnn", None) is not None:
+        raise ValueError("eval.backend=onnx cannot run a two-stage (_rcnn) model: use eval.backend=torch")
     criterion, transform = training_parts(model, cfg)
     evaluator = None
     if args.val:
@@ -125,7 +130,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--recipe", choices=("default", "paper"), default="default",
                    help="paper: the family's published schedule (EXTD, Group Sampling) before the overrides")
     p.add_argument("--iterations", type=int, default=0, help="with --recipe paper: scale the schedule to N steps")
-    p.add_argument("--batch", type=int, default=0, help="with --recipe paper: images per step (lr scaled linearly)")
+    p.add_argument("--batch", type=int, default=0,
+                   help="with --recipe paper: images per step (EXTD: lr scaled linearly)")
     p.add_argument("--no-progress", action="store_true", help="no tqdm bar (logs only)")
     p.add_argument("overrides", nargs="*", help="section.key=value, e.g. train.lr=0.01")
     p.__class__ = _IntermixedParser

@@ -119,6 +119,16 @@ class GroupSamplingCriterion(nn.Module):
             self._generator.manual_seed(self.seed)
         return self._generator
 
+    def rng_state(self) -> torch.Tensor | None:
+        """State of the sampling stream (None before first use), saved in training checkpoints."""
+        return None if self._generator is None else self._generator.get_state()
+
+    def set_rng_state(self, state: torch.Tensor | None) -> None:
+        """Continue the sampling stream of a checkpoint (CPU streams; others restart from ``seed``)."""
+        if state is not None:
+            self._generator = torch.Generator()
+            self._generator.set_state(state)
+
     def sample_image(
         self, logits: torch.Tensor, anchors: torch.Tensor, groups: torch.Tensor, boxes: torch.Tensor,
         ignore: torch.Tensor | None,

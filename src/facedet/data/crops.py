@@ -8,13 +8,24 @@
 - :class:`EXTDCrop`: data-anchor-sampling with probability 0.5, else the SSD crop (EXTD ``preprocess``).
 - :class:`ScaleJitterCrop` (Group Sampling §5): resize by 0.25·n, n ∈ {1..8}, random ``size`` crop.
 
-Choices (settings): the crop and the final resize are one ``warpAffine``; the reference resizes with a
-random one of 5 interpolations, we draw from cv2's linear / cubic / nearest / Lanczos (``warpAffine``
-has no INTER_AREA). Faces under ``min_size`` pixels after the resize become ignore regions instead
-of background (the reference drops them, so they are trained as negatives). Where the reference picks
-uniformly among up to 50 accepted windows drawn at once, we take the first accepted draw: the same
-distribution, fewer draws. When no SSD sampler finds a window, the whole image is resized to the
-square, as the reference does (aspect not kept).
+Choices and differences from the reference (clovaai/EXTD_Pytorch ``utils/augmentations.py``):
+
+- Crop and resize are one ``warpAffine``; the reference resizes with a random one of 5 PIL
+  interpolations, we draw from cv2's linear / cubic / nearest / Lanczos (no INTER_AREA in ``warpAffine``).
+- Data-anchor-sampling windows that leave the scaled image are padded with the mean on every side and
+  keep the aspect ratio; the reference pads only left / top, cuts what overhangs right / bottom and then
+  stretches the rest to 640x640. When no window is accepted we pad the whole scaled image to a square;
+  the reference stretches it. Boxes are clipped to the window (``clip_border``); the reference does not
+  clip them there.
+- Where the reference picks uniformly among up to 50 accepted windows drawn at once, we take the first
+  accepted draw: the same distribution, fewer draws. When no SSD sampler finds a window, the whole image
+  is resized to the square, as the reference does (aspect not kept).
+- Faces whose output width or height is under ``min_size`` (6) become ignore regions; the reference
+  drops faces whose area is under 6², so they are background. EXTD's criterion reads ignore regions only
+  with ``loss.ignore_iof_thr > 0`` (default -1), so by default they are background here too.
+- Crops may hold no face (the reference retries another image); they train as all-background.
+- Colour: mmdet-style distortion without the channel swap, on uint8-clipped values: brightness is
+  additive ±32 (the reference: PIL factor 1 ± 0.125), hue ±18 degrees (the reference: ±18 of 255 units).
 """
 
 from __future__ import annotations
@@ -226,11 +237,11 @@ def gs_train_transforms(data_cfg: DataConfig, mean: Sequence[float] | float = (1
 
 
 class _ClippedPhotometric:
-    """S3FD/EXTD ``distort_image`` as :class:`PhotoMetricDistortion` (brightness ±32 ≈ ±0.125·255,
-    contrast and saturation ×[0.5, 1.5], hue ±18) with the result clipped back to uint8, like PIL."""
+    """S3FD/EXTD ``distort_image`` as :class:`PhotoMetricDistortion` without the channel swap (brightness
+    ±32 ≈ ±0.125·255, contrast and saturation ×[0.5, 1.5], hue ±18), clipped back to uint8 like PIL."""
 
     def __init__(self) -> None:
-        self.inner = PhotoMetricDistortion()
+        self.inner = PhotoMetricDistortion(channel_swap=False)
 
     def __call__(self, s: Sample, rng: np.random.Generator) -> Sample:
         out = self.inner(s, rng)

@@ -183,7 +183,8 @@ class RandomFlip:
 
 
 class PhotoMetricDistortion:
-    """mmdet's PhotoMetricDistortion on BGR float32, unclipped; each step has probability 0.5."""
+    """mmdet's PhotoMetricDistortion on BGR float32, unclipped; each step has probability 0.5
+    (``channel_swap=False`` drops the random channel permutation, which S3FD/EXTD do not have)."""
 
     def __init__(
         self,
@@ -191,7 +192,9 @@ class PhotoMetricDistortion:
         contrast_range: tuple[float, float] = (0.5, 1.5),
         saturation_range: tuple[float, float] = (0.5, 1.5),
         hue_delta: float = 18,
+        channel_swap: bool = True,
     ) -> None:
+        self.channel_swap = channel_swap
         self.brightness_delta = brightness_delta
         self.contrast_range = contrast_range
         self.saturation_range = saturation_range
@@ -214,7 +217,7 @@ class PhotoMetricDistortion:
             img = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
         if not contrast_first and rng.integers(2):
             img *= rng.uniform(*self.contrast_range)
-        if rng.integers(2):
+        if self.channel_swap and rng.integers(2):
             img = np.ascontiguousarray(img[..., rng.permutation(3)])
         return replace(s, image=img)
 

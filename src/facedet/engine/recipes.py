@@ -49,9 +49,12 @@ def _extd_criterion(model: nn.Module, cfg: Config) -> nn.Module:
 
 
 def _gs_criterion(model: nn.Module, cfg: Config) -> nn.Module:
+    from facedet.engine import distributed as D
     from facedet.models.group_sampling.recipe import build_criterion
 
-    return build_criterion(model, cfg.loss.sampling, cfg.loss.num_samples, cfg.loss.reg_loss, seed=cfg.train.seed)
+    # every process draws its own samples (seed + rank); the trainer checkpoints the stream (rng_state)
+    return build_criterion(model, cfg.loss.sampling, cfg.loss.num_samples, cfg.loss.reg_loss,
+                           seed=cfg.train.seed + D.rank())
 
 
 # family -> (criterion factory, default augmentation)
@@ -76,7 +79,8 @@ def recipe_overrides(family: str, num_images: int, iterations: int = 0, batch_si
     """``section.key=value`` overrides of a family's published recipe (``facedet train --recipe paper``).
 
     EXTD: the paper's iteration schedule scaled to ``iterations`` / ``batch_size`` (lr linear in the
-    batch). Group Sampling: 100 epochs, steps at 60 / 80, or the same proportions over ``iterations``.
+    batch). Group Sampling: 100 epochs, steps at 60 / 80, or the same proportions over ``iterations``
+    (its lr is per image and GPU in the paper: ``batch_size`` only sets the batch).
     SCRFD: the config defaults already are its recipe.
     """
     import math
@@ -92,11 +96,11 @@ def recipe_overrides(family: str, num_images: int, iterations: int = 0, batch_si
         out = list(PAPER_OVERRIDES)
         if batch_size:
             out.append(f"train.batch_size={batch_size}")
-        if iterations:
-            ipe = max(1, math.ceil(num_images / (batch_size or 1)))
+        if iterations:  # the paper's steps at 60 % and 80 % of the budget, in iterations
+            ipe = max(1, num_images // (batch_size or 1))
             epochs = max(1, math.ceil(iterations / ipe))
-            out += [f"train.epochs={epochs}", f"train.milestones=[{max(1, round(0.6 * epochs))}, "
-                    f"{max(1, round(0.8 * epochs))}]", f"train.max_steps={iterations}"]
+            out += [f"train.epochs={epochs}", f"train.max_steps={iterations}",
+                    f"train.milestone_iters=[{max(1, round(0.6 * iterations))}, {max(1, round(0.8 * iterations))}]"]
         return out
     if iterations or batch_size:
         raise ValueError(f"--iterations / --batch apply to the EXTD and Group Sampling recipes, not {family!r}")

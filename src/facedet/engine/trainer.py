@@ -117,6 +117,7 @@ class Trainer:
             "best": self.best,
             "sampler": self.sampler.state_dict(),
             "rng": rng_state(),
+            "criterion_rng": self.criterion.rng_state() if hasattr(self.criterion, "rng_state") else None,
             "config": to_dict(self.cfg),
             "model_name": self.cfg.model.name,
         }
@@ -142,6 +143,8 @@ class Trainer:
         self.epoch, self.batch, self.step = ck["epoch"], ck["batch"], ck["step"]
         self.sums, self.best = dict(ck["sums"]), ck["best"]
         set_rng_state(ck["rng"])
+        if ck.get("criterion_rng") is not None and hasattr(self.criterion, "set_rng_state"):
+            self.criterion.set_rng_state(ck["criterion_rng"])  # samplers that draw (Group Sampling) go on exactly
 
     # ---- loop -----------------------------------------------------------------------------------
 
@@ -188,12 +191,15 @@ class Trainer:
         if resume:
             path = self.out / "last.pt" if resume is True else Path(resume)
             self.load(path)
-        while self.epoch < tc.epochs:
+        epochs = tc.epochs
+        if tc.max_steps:  # a step budget is reached even when epochs * iterations_per_epoch falls short of it
+            epochs = max(epochs, -(-tc.max_steps // self.iters_per_epoch))
+        while self.epoch < epochs:
             self.sampler.set_epoch(self.epoch, self.batch)
             self.model.train()
             t0 = time.time()
             bar = tqdm(self.loader, total=len(self.sampler), disable=not self.progress, mininterval=10,
-                       desc=f"epoch {self.epoch + 1}/{tc.epochs}", dynamic_ncols=True)
+                       desc=f"epoch {self.epoch + 1}/{epochs}", dynamic_ncols=True)
             for images, targets in bar:
                 losses = self.train_step(images, targets)
                 self.batch += 1
@@ -219,13 +225,16 @@ class Trainer:
         (the epoch counter does not advance, so a resumed run with a larger budget goes on from here)."""
         self.save()
         metrics = self.evaluate() if self.evaluator is not None and self.cfg.eval.interval > 0 else {}
+        improved = self.best_metric in metrics and metrics[self.best_metric] > self.best
+        if improved:  # rank 0 only has metrics: share the decision so every rank saves (save() has a barrier)
+            self.best = metrics[self.best_metric]
+        improved = bool(D.broadcast_object(improved)) if D.is_dist() else improved
         n = max(self.sums.get("n", 1.0), 1.0)
         row: dict[str, Any] = {"epoch": round(self.epoch + self.batch / self.iters_per_epoch, 3), "step": self.step,
                                "seconds": round(seconds, 1), "lr": self.optimizer.param_groups[0]["lr"]}
         row.update({k: v / n for k, v in self.sums.items() if k != "n"})
         row.update(metrics)
-        if self.best_metric in metrics and metrics[self.best_metric] > self.best:
-            self.best = metrics[self.best_metric]
+        if improved:
             self.save()
             if D.is_main():
                 shutil.copyfile(self.out / "last.pt", self.out / "best.pt")

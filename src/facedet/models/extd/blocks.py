@@ -24,13 +24,14 @@ LEAKY_SLOPE = 0.25  # paper: equal to PReLU's initial slope
 class SharedPReLU(nn.PReLU):
     """``nn.PReLU`` with one shared slope whose training forward is ``relu(x) - a * relu(-x)``.
 
-    Same values (bit for bit) and state-dict keys; on CPU the autograd of the two ReLUs costs about
-    half of ATen's PReLU backward, which dominated EXTD training steps. Evaluation (and ONNX export)
-    keeps the native op (one ``PRelu`` node).
+    Same forward values (bit for bit), same gradients except at exactly x = 0 (0 there, the native op
+    gives the slope), same state-dict keys. On CPU the autograd of the two ReLUs costs about half of
+    ATen's PReLU backward, which dominated EXTD training steps; other devices, evaluation and ONNX
+    export keep the native op (one ``PRelu`` node).
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.training and self.weight.numel() == 1:
+        if self.training and self.weight.numel() == 1 and x.device.type == "cpu":
             return F.relu(x) - self.weight * F.relu(-x)
         return super().forward(x)
 

@@ -47,7 +47,8 @@ class EXTDRecipe:
                                    lr=self.lr * bs / self.batch_size)
 
     def iters_per_epoch(self, num_images: int) -> int:
-        return max(1, math.ceil(num_images / self.batch_size))
+        """Full batches per epoch (the engine drops the last incomplete one)."""
+        return max(1, num_images // self.batch_size)
 
     def to_overrides(self, num_images: int) -> list[str]:
         """``facedet train`` overrides for ``num_images``: enough epochs to hold ``iterations`` (the run

@@ -94,6 +94,14 @@ class GroupedFastRCNNCriterion(nn.Module):
             self._gen.manual_seed(self.seed)
         return self._gen
 
+    def rng_state(self) -> torch.Tensor | None:
+        return None if self._gen is None else self._gen.get_state()
+
+    def set_rng_state(self, state: torch.Tensor | None) -> None:
+        if state is not None:
+            self._gen = torch.Generator()
+            self._gen.set_state(state)
+
     def sample(self, props: Sequence[torch.Tensor], targets: Sequence[dict[str, torch.Tensor]]
                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Sampled ``rois (K, 5)``, ``labels (K,)`` 1/0, matched gt ``(K, 4)`` and reference-scale group ``(K,)``."""
@@ -164,6 +172,13 @@ class TwoStageCriterion(nn.Module):
         self.model = [model]  # a list: not registered as a sub-module (the trainer owns the model)
         self.first, self.second = first, second or GroupedFastRCNNCriterion()
         self.pre_nms_topk, self.nms_thr, self.post_nms_topk = pre_nms_topk, nms_thr, post_nms_topk
+
+    def rng_state(self) -> dict[str, torch.Tensor | None]:
+        return {"first": self.first.rng_state(), "second": self.second.rng_state()}
+
+    def set_rng_state(self, state: dict[str, torch.Tensor | None]) -> None:
+        self.first.set_rng_state(state.get("first"))
+        self.second.set_rng_state(state.get("second"))
 
     def forward(self, outputs: HeadOutputs, targets: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
         model = self.model[0]

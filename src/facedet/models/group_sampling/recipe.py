@@ -2,7 +2,7 @@
 
 Paper: 8 GPUs x 1 image, SGD lr 0.01, momentum 0.9, weight decay 5e-5, 100 epochs, lr / 10 at
 epochs 60 and 80; scale jitter 0.25·n and flip (``facedet.data.crops.gs_train_transforms``).
-``SAMPLINGS`` names the Table-9 rows, so ``facedet train gs_... loss.sampler=ohem`` and the ablation
+``SAMPLINGS`` names the Table-9 rows, so ``facedet train gs_... loss.sampling=ohem`` and the ablation
 runner build the same criterion.
 """
 
