@@ -14,32 +14,16 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 ActKind = Literal["prelu", "leaky", "relu"]
 LEAKY_SLOPE = 0.25  # paper: equal to PReLU's initial slope
 
 
-class SharedPReLU(nn.PReLU):
-    """``nn.PReLU`` with one shared slope whose training forward is ``relu(x) - a * relu(-x)``.
-
-    Same forward values (bit for bit), same gradients except at exactly x = 0 (0 there, the native op
-    gives the slope), same state-dict keys. On CPU the autograd of the two ReLUs costs about half of
-    ATen's PReLU backward, which dominated EXTD training steps; other devices, evaluation and ONNX
-    export keep the native op (one ``PRelu`` node).
-    """
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.training and self.weight.numel() == 1 and x.device.type == "cpu":
-            return F.relu(x) - self.weight * F.relu(-x)
-        return super().forward(x)
-
-
 def make_act(kind: ActKind) -> nn.Module:
     """PReLU (one shared slope, init 0.25), LeakyReLU(0.25) or ReLU."""
     if kind == "prelu":
-        return SharedPReLU()
+        return nn.PReLU()
     if kind == "leaky":
         return nn.LeakyReLU(LEAKY_SLOPE)
     if kind == "relu":
