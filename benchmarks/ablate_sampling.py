@@ -19,7 +19,8 @@ ResNet-18, ``--widths``) from scratch. Budget: GS takes ``--num`` samples per sc
 random, OHEM and WRS ``4 * --num`` per image (the same total; 256 at the default, Faster R-CNN's RPN
 budget); Focal* every anchor (normalised by the sum of focal weights). With 1,024 samples per image the
 few positives of a 320 px crop were about 1 % of the loss and, in 1,000 steps, the classifier stayed at
-its prior (random row 0.6 % All; positives scored 0.05 on training crops), hence 64 per group and lr 0.02. SGD as the paper (momentum 0.9, weight decay 5e-5), lr ``--lr`` with a linear
+its prior (random row 0.6 % All; positives scored 0.05 on training crops), hence 64 per group and lr 0.02.
+SGD as the paper (momentum 0.9, weight decay 5e-5), lr ``--lr`` with a linear
 warm-up, x0.1 at the epochs nearest 60 % and 80 % of the steps (the paper's epochs 60 / 80 of 100; steps
 496 and 620 of 800: epochs 4 and 5 of 124 batches). Test: ``--test-scales``
 pyramid (NMS 0.5); "@S" keeps only sub-detector S (``facedet.models.group_sampling.scale_eval``).
