@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 INTERPOLATIONS = (cv2.INTER_LINEAR, cv2.INTER_CUBIC, cv2.INTER_NEAREST, cv2.INTER_LANCZOS4)
 ANCHOR_SCALES = (16, 32, 64, 128, 256, 512)
+GS_SCALES = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)  # Group Sampling's jitter: 0.25 * n, n = 1..8
 
 
 def _iou_with(boxes: np.ndarray, rect: np.ndarray) -> np.ndarray:
@@ -149,8 +150,9 @@ class SSDSquareCrop:
             y0 = rng.uniform(0, 1, self.tries) * (h - side)
             rects = np.stack([x0, y0, x0 + side, y0 + side], 1)
             if len(boxes):
-                inside = ((boxes[None, :, :2] >= rects[:, None, :2]).all(-1)
-                          & (boxes[None, :, 2:] <= rects[:, None, 2:]).all(-1)).any(1)
+                whole = ((boxes[None, :, :2] >= rects[:, None, :2]).all(-1)
+                         & (boxes[None, :, 2:] <= rects[:, None, 2:]).all(-1))
+                inside = np.any(whole, axis=1)
             else:
                 inside = np.ones(self.tries, bool)
             hit = np.flatnonzero(inside)
@@ -188,7 +190,7 @@ class ScaleJitterCrop:
     def __init__(
         self,
         size: int = 640,
-        scales: Sequence[float] = tuple(0.25 * n for n in range(1, 9)),
+        scales: Sequence[float] = GS_SCALES,
         fill: Sequence[float] | int = (104, 116, 124),
         min_size: float = 1.0,
     ) -> None:
