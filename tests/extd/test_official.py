@@ -84,3 +84,29 @@ def test_official_model_finds_a_real_face():
     confident = boxes[scores > 0.8] / s
     assert len(confident) >= 3
     assert (box_iou_np(confident, gt).max(axis=1) > 0.4).mean() > 0.8
+
+
+def test_training_targets_agree_with_the_official_network():
+    """Matching, SSD coding and the EXTD crops put the targets where the official network predicts:
+    on EXTD-augmented crops of real WIDER train images, the official weights' MultiBox loss (cls and
+    box) is far below a random network's. Measured: official 3.3 (cls 1.7, box 1.6), random 8.0."""
+    from facedet import zoo
+    from facedet.config import Config, apply_overrides
+    from facedet.data import load_dataset
+    from facedet.data.loader import FaceDataset, collate
+    from facedet.engine.recipes import training_parts
+
+    root = shared_path("data", "widerface")
+    official = extd_from_official(shared_path("weights", "extd", "EXTD_32.pth")).eval()
+    torch.manual_seed(0)
+    random_net = zoo.build_model("extd_fpn_32").eval()
+    cfg = apply_overrides(Config(), ["data.input_size=320", "data.photometric=false"])
+    criterion, transform = training_parts(official, cfg)
+    records = [r for r in load_dataset(root, "train") if len(r.boxes)][:8]
+    ds = FaceDataset(records, transform, official.input_mean, official.input_std, official.input_rgb, seed=0)
+    images, targets = collate([ds[(0, i)] for i in range(len(records))])
+    with torch.no_grad():
+        ours = criterion(official(images), targets)
+        rand = criterion(random_net(images), targets)
+    assert ours["loss"] < 0.6 * rand["loss"]
+    assert ours["loss_box"] < 0.5 * rand["loss_box"] and ours["loss_cls"] < rand["loss_cls"]
