@@ -13,6 +13,7 @@ from torch import nn
 from .io import ImageInput, iter_video_frames, read_image
 from .postprocess import SCRFDPostProcessor
 from .preprocess import Letterbox, normalize
+from .priors import feat_sizes_for
 from .types import Detections
 
 DEFAULT_MODEL = "scrfd_500m"
@@ -131,11 +132,10 @@ class FaceDetector:
         return isinstance(self.ort.session.get_inputs()[0].shape[0], int)
 
     def _run(self, blob: np.ndarray, scales: list[float], shapes: list[tuple[int, int]]) -> list[Detections]:
-        h, w = blob.shape[2:]
-        feat_sizes = [(-(-h // s), -(-w // s)) for s in self.post.strides]
-        out: list[Detections] = []
         if self.ort is not None and self.family != "scrfd":
             return self._other_family_np(blob, scales, shapes)
+        feat_sizes = feat_sizes_for(blob.shape[2:], self.post.strides)
+        out: list[Detections] = []
         if self.ort is not None:
             scores, boxes, kps = self.ort(blob)
             for b, (scale, hw) in enumerate(zip(scales, shapes, strict=True)):
@@ -170,8 +170,7 @@ class FaceDetector:
 
         assert self.ort is not None and self.model is not None
         cls, reg = self.ort.run_raw(blob)
-        h, w = blob.shape[2:]
-        feat_sizes = [(-(-h // s), -(-w // s)) for s in self.model.strides]  # conv strides round up
+        feat_sizes = feat_sizes_for(blob.shape[2:], self.model.strides)
         p = self.post
         out = []
         for b, (scale, hw) in enumerate(zip(scales, shapes, strict=True)):

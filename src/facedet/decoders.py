@@ -9,7 +9,7 @@ ONNX Runtime). The other families decode with their own coders and return, per i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -71,26 +71,41 @@ def _gs_anchors(feat_sizes: tuple[tuple[int, int], ...], strides: tuple[int, ...
     return multi_level_anchors(feat_sizes, strides, sizes, offsets)[0].numpy()
 
 
-def _group_sampling_np(cls: list[np.ndarray], reg: list[np.ndarray], feat_sizes: list[tuple[int, int]],
-                       model: nn.Module, score_thr: float, nms_thr: float,
-                       top_k: int | None) -> tuple[np.ndarray, np.ndarray]:
+def decode_softmax_np(
+    cls: Sequence[np.ndarray], reg: Sequence[np.ndarray], anchors: np.ndarray, variances: tuple[float, float],
+    score_thr: float, nms_thr: float, top_k: int | None, pre_nms_top_k: int | None = None,
+    max_log_wh: float | None = None, inclusive: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """ONE image of a softmax face/background head: per-level logits ``(N_l, 2)`` and encoded offsets
+    ``(N_l, 4)`` over ``anchors`` -> boxes and scores after threshold (``>=`` when ``inclusive``),
+    pre-NMS top-k, NMS and top-k, best first. Shared by the EXTD and Group Sampling ORT paths."""
     from .coders import decode_np
-    from .criteria.group_sampling import MAX_LOG_WH, NO_VARIANCE
     from .ops.nms import nms_np
 
-    anchors = _gs_anchors(tuple(feat_sizes), tuple(model.strides), tuple(model.anchor_sizes),
-                          tuple(model.anchor_offsets))
     logits = np.concatenate([c.reshape(-1, 2) for c in cls]).astype(np.float32)
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
     scores = e[:, 1] / e.sum(axis=1)
-    keep = np.flatnonzero(scores >= score_thr)
+    keep = np.flatnonzero(scores >= score_thr if inclusive else scores > score_thr)
     deltas = np.concatenate([r.reshape(-1, 4) for r in reg]).astype(np.float32)[keep]
-    boxes, scores = decode_np(deltas, anchors[keep], NO_VARIANCE, MAX_LOG_WH), scores[keep]
+    boxes, scores = decode_np(deltas, anchors[keep], variances, max_log_wh), scores[keep]
+    if pre_nms_top_k is not None and len(scores) > pre_nms_top_k:
+        idx = np.argsort(-scores, kind="stable")[:pre_nms_top_k]
+        boxes, scores = boxes[idx], scores[idx]
     k = nms_np(boxes, scores, nms_thr)
     if top_k is not None:
         k = k[:top_k]
     return boxes[k].astype(np.float32), scores[k].astype(np.float32)
+
+
+def _group_sampling_np(cls: list[np.ndarray], reg: list[np.ndarray], feat_sizes: list[tuple[int, int]],
+                       model: nn.Module, score_thr: float, nms_thr: float,
+                       top_k: int | None) -> tuple[np.ndarray, np.ndarray]:
+    from .criteria.group_sampling import MAX_LOG_WH, NO_VARIANCE
+
+    anchors = _gs_anchors(tuple(feat_sizes), tuple(model.strides), tuple(model.anchor_sizes),
+                          tuple(model.anchor_offsets))
+    return decode_softmax_np(cls, reg, anchors, NO_VARIANCE, score_thr, nms_thr, top_k, max_log_wh=MAX_LOG_WH,
+                             inclusive=True)
 
 
 DECODERS_NP = {"extd": _extd_np, "group_sampling": _group_sampling_np}

@@ -74,12 +74,12 @@ def run(args: argparse.Namespace) -> int:
     if (args.iterations or args.batch) and args.recipe != "paper":
         raise ValueError("--iterations / --batch scale the paper recipe: add --recipe paper "
                          "(or set train.max_steps / train.batch_size)")
+    seed_everything(cfg.train.seed)  # recipes leave the seed alone: the model init does not depend on them
+    model = zoo.build_model(cfg.model.name)
     if args.recipe == "paper" and not (args.resume and not args.config and (Path(args.out) / "config.yaml").is_file()):
-        family = getattr(zoo.build_model(args.model), "family", "scrfd")
+        family = getattr(model, "family", "scrfd")
         cfg = build_config(args, recipe_overrides(family, len(records), args.iterations, args.batch))
         records = trainable(mix_records(groups, cfg.data.repeats), cfg.data.min_short_side)
-    seed_everything(cfg.train.seed)
-    model = zoo.build_model(cfg.model.name)
     if cfg.eval.backend == "onnx" and getattr(model, "rcnn", None) is not None:
         raise ValueError("eval.backend=onnx cannot run a two-stage (_rcnn) model: use eval.backend=torch")
     criterion, transform = training_parts(model, cfg)

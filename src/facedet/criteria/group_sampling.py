@@ -31,6 +31,7 @@ from facedet.models.outputs import HeadOutputs
 from facedet.priors import square_anchors
 from facedet.samplers.group import GroupSampler
 from facedet.samplers.random import Sampler
+from facedet.samplers.stream import SampleStream
 
 GROUP_SCALES = (16.0, 32.0, 64.0, 128.0)
 NO_VARIANCE = (1.0, 1.0)
@@ -105,7 +106,7 @@ class GroupSamplingCriterion(nn.Module):
         self.group_scales = tuple(float(s) for s in group_scales)
         self.focal_alpha, self.focal_gamma = focal_alpha, focal_gamma
         self.seed = seed
-        self._generator: torch.Generator | None = None
+        self.stream = SampleStream(seed)
 
     @classmethod
     def from_model(cls, model: nn.Module, **kwargs: object) -> GroupSamplingCriterion:
@@ -113,21 +114,15 @@ class GroupSamplingCriterion(nn.Module):
         return cls(model.strides, model.anchor_sizes, getattr(model, "anchor_offsets", None), **kwargs)
 
     def generator(self, device: torch.device) -> torch.Generator:
-        """The sampler's random stream (created on first use on ``device``, seeded by ``seed``)."""
-        if self._generator is None or self._generator.device != device:
-            self._generator = torch.Generator(device=device)
-            self._generator.manual_seed(self.seed)
-        return self._generator
+        """The sampler's random stream on ``device`` (seeded by ``seed``)."""
+        return self.stream.on(device)
 
     def rng_state(self) -> torch.Tensor | None:
-        """State of the sampling stream (None before first use), saved in training checkpoints."""
-        return None if self._generator is None else self._generator.get_state()
+        """State of the sampling stream, saved in training checkpoints."""
+        return self.stream.state()
 
     def set_rng_state(self, state: torch.Tensor | None) -> None:
-        """Continue the sampling stream of a checkpoint (CPU streams; others restart from ``seed``)."""
-        if state is not None:
-            self._generator = torch.Generator()
-            self._generator.set_state(state)
+        self.stream.set_state(state)
 
     def sample_image(
         self, logits: torch.Tensor, anchors: torch.Tensor, groups: torch.Tensor, boxes: torch.Tensor,

@@ -37,6 +37,7 @@ import cv2
 import numpy as np
 
 from facedet.data.transforms import Compose, PhotoMetricDistortion, RandomFlip, Sample, Transform, warp_crop
+from facedet.ops.boxes import box_iou_np
 
 if TYPE_CHECKING:
     from facedet.config import DataConfig
@@ -44,14 +45,6 @@ if TYPE_CHECKING:
 INTERPOLATIONS = (cv2.INTER_LINEAR, cv2.INTER_CUBIC, cv2.INTER_NEAREST, cv2.INTER_LANCZOS4)
 ANCHOR_SCALES = (16, 32, 64, 128, 256, 512)
 GS_SCALES = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)  # Group Sampling's jitter: 0.25 * n, n = 1..8
-
-
-def _iou_with(boxes: np.ndarray, rect: np.ndarray) -> np.ndarray:
-    """IoU of each box with one rectangle (plain areas, as the reference's ``jaccard_numpy``)."""
-    wh = np.clip(np.minimum(boxes[:, 2:], rect[2:]) - np.maximum(boxes[:, :2], rect[:2]), 0, None)
-    inter = wh[:, 0] * wh[:, 1]
-    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    return inter / (area + (rect[2] - rect[0]) * (rect[3] - rect[1]) - inter)
 
 
 class DataAnchorSampling:
@@ -110,7 +103,7 @@ class DataAnchorSampling:
                 ox, oy = rng.uniform(sw - n, 0), rng.uniform(sh - n, 0)
             cand = np.array([np.floor(ox), np.floor(oy), np.floor(ox) + n, np.floor(oy) + n])
             inside = (sb[:, :2] >= cand[:2]).all(1) & (sb[:, 2:] <= cand[2:]).all(1)
-            if inside.any() or _iou_with(sb, cand).max() > 0.7:
+            if inside.any() or box_iou_np(sb, cand[None])[:, 0].max() > 0.7:
                 rect = cand
                 break
         interp = INTERPOLATIONS[int(rng.integers(len(INTERPOLATIONS)))]
@@ -221,7 +214,7 @@ def extd_train_transforms(data_cfg: DataConfig, mean: Sequence[float] | float = 
     n = data_cfg.input_size
     steps: list[Transform] = []
     if data_cfg.photometric:  # the reference distorts the PIL image before cropping; uint8-clipped here
-        steps.append(_ClippedPhotometric())
+        steps.append(PhotoMetricDistortion(channel_swap=False, clip_uint8=True))
     steps += [EXTDCrop(DataAnchorSampling(n, fill=fill, clip_border=data_cfg.clip_border),
                        SSDSquareCrop(n, fill=fill)), RandomFlip(data_cfg.flip_prob)]
     return Compose(steps)
@@ -236,16 +229,3 @@ def gs_train_transforms(data_cfg: DataConfig, mean: Sequence[float] | float = (1
     if data_cfg.photometric:
         steps.append(PhotoMetricDistortion())
     return Compose(steps)
-
-
-class _ClippedPhotometric:
-    """S3FD/EXTD ``distort_image`` as :class:`PhotoMetricDistortion` without the channel swap (brightness
-    ±32 ≈ ±0.125·255, contrast and saturation ×[0.5, 1.5], hue ±18), clipped back to uint8 like PIL."""
-
-    def __init__(self) -> None:
-        self.inner = PhotoMetricDistortion(channel_swap=False)
-
-    def __call__(self, s: Sample, rng: np.random.Generator) -> Sample:
-        out = self.inner(s, rng)
-        out.image = np.clip(out.image, 0, 255).astype(np.uint8)
-        return out

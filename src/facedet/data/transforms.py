@@ -184,7 +184,8 @@ class RandomFlip:
 
 class PhotoMetricDistortion:
     """mmdet's PhotoMetricDistortion on BGR float32, unclipped; each step has probability 0.5
-    (``channel_swap=False`` drops the random channel permutation, which S3FD/EXTD do not have)."""
+    (``channel_swap=False`` drops the random channel permutation, which S3FD/EXTD do not have;
+    ``clip_uint8=True`` returns uint8 clipped to 0..255, as PIL's enhancers do there)."""
 
     def __init__(
         self,
@@ -193,8 +194,9 @@ class PhotoMetricDistortion:
         saturation_range: tuple[float, float] = (0.5, 1.5),
         hue_delta: float = 18,
         channel_swap: bool = True,
+        clip_uint8: bool = False,
     ) -> None:
-        self.channel_swap = channel_swap
+        self.channel_swap, self.clip_uint8 = channel_swap, clip_uint8
         self.brightness_delta = brightness_delta
         self.contrast_range = contrast_range
         self.saturation_range = saturation_range
@@ -219,6 +221,8 @@ class PhotoMetricDistortion:
             img *= rng.uniform(*self.contrast_range)
         if self.channel_swap and rng.integers(2):
             img = np.ascontiguousarray(img[..., rng.permutation(3)])
+        if self.clip_uint8:
+            img = np.clip(img, 0, 255).astype(np.uint8)
         return replace(s, image=img)
 
 

@@ -223,42 +223,32 @@ class Trainer:
     def _stop_early(self, seconds: float) -> None:
         """``max_steps`` reached inside an epoch: checkpoint, evaluate and log a row for the partial epoch
         (the epoch counter does not advance, so a resumed run with a larger budget goes on from here)."""
-        self.save()
-        metrics = self.evaluate() if self.evaluator is not None and self.cfg.eval.interval > 0 else {}
-        improved = self.best_metric in metrics and metrics[self.best_metric] > self.best
-        if improved:  # rank 0 only has metrics: share the decision so every rank saves (save() has a barrier)
-            self.best = metrics[self.best_metric]
-        improved = bool(D.broadcast_object(improved)) if D.is_dist() else improved
-        n = max(self.sums.get("n", 1.0), 1.0)
-        row: dict[str, Any] = {"epoch": round(self.epoch + self.batch / self.iters_per_epoch, 3), "step": self.step,
-                               "seconds": round(seconds, 1), "lr": self.optimizer.param_groups[0]["lr"]}
-        row.update({k: v / n for k, v in self.sums.items() if k != "n"})
-        row.update(metrics)
-        if improved:
-            self.save()
-            if D.is_main():
-                shutil.copyfile(self.out / "last.pt", self.out / "best.pt")
-        row["best"] = self.best if self.best > -math.inf else ""
-        if D.is_main():
-            self.logger.log_epoch(row)
-        self.history.append(row)
+        evaluate = self.evaluator is not None and self.cfg.eval.interval > 0
+        self._close_period(round(self.epoch + self.batch / self.iters_per_epoch, 3), seconds, evaluate, advance=False)
         self.logger.close()
 
     def _end_epoch(self, seconds: float) -> None:
-        n = max(self.sums.pop("n", 1.0), 1.0)
-        row: dict[str, Any] = {"epoch": self.epoch + 1, "step": self.step, "seconds": round(seconds, 1),
-                               "lr": self.optimizer.param_groups[0]["lr"]}
-        row.update({k: v / n for k, v in self.sums.items()})
-        self.epoch, self.batch, self.sums = self.epoch + 1, 0, {}
         ev = self.cfg.eval
-        evaluate = bool(self.evaluator) and ev.interval > 0 and self.epoch % ev.interval == 0
+        evaluate = bool(self.evaluator) and ev.interval > 0 and (self.epoch + 1) % ev.interval == 0
+        self._close_period(self.epoch + 1, seconds, evaluate, advance=True)
+
+    def _close_period(self, epoch: float, seconds: float, evaluate: bool, advance: bool) -> None:
+        """Log the row of an epoch (or partial epoch), evaluate when asked, checkpoint, track the best."""
+        n = max(self.sums.get("n", 1.0), 1.0)
+        row: dict[str, Any] = {"epoch": epoch, "step": self.step, "seconds": round(seconds, 1),
+                               "lr": self.optimizer.param_groups[0]["lr"]}
+        row.update({k: v / n for k, v in self.sums.items() if k != "n"})
+        if advance:
+            self.epoch, self.batch, self.sums = self.epoch + 1, 0, {}
         if evaluate:
-            self.save()  # the epoch is safe before a (possibly long) evaluation starts
+            self.save()  # the progress is safe before a (possibly long) evaluation starts
         metrics = self.evaluate() if evaluate else {}
         row.update(metrics)
         improved = self.best_metric in metrics and metrics[self.best_metric] > self.best
         if improved:
             self.best = metrics[self.best_metric]
+        # rank 0 alone has metrics: share the decision (save() waits at a barrier on every rank)
+        improved = bool(D.broadcast_object(improved)) if D.is_dist() else improved
         row["best"] = self.best if self.best > -math.inf else ""
         self.save()
         if D.is_main():

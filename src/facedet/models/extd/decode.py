@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ...coders import decode, decode_np
-from ...ops.nms import nms_np, nms_torch
+from ...coders import decode
+from ...ops.nms import nms_torch
 from ...priors import square_anchors
 from ..outputs import HeadOutputs
 
@@ -95,18 +95,7 @@ def decode_extd_np(
     variances: tuple[float, float] = (0.1, 0.2),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Numpy path for ONE image: per-level logits ``(N_l, 2)`` and offsets ``(N_l, 4)`` (batch removed)."""
+    from facedet.decoders import decode_softmax_np
+
     anchors = extd_anchors(feat_sizes, strides, anchor_sizes).numpy()
-    logits = np.concatenate([c.reshape(-1, 2) for c in cls]).astype(np.float32)
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    scores = e[:, 1] / e.sum(axis=1)
-    keep = np.flatnonzero(scores > score_thr)
-    deltas = np.concatenate([r.reshape(-1, 4) for r in reg]).astype(np.float32)[keep]
-    boxes, scores = decode_np(deltas, anchors[keep], variances), scores[keep]
-    if pre_nms_top_k is not None and len(scores) > pre_nms_top_k:
-        idx = np.argsort(-scores, kind="stable")[:pre_nms_top_k]
-        boxes, scores = boxes[idx], scores[idx]
-    k = nms_np(boxes, scores, nms_thr)
-    if top_k is not None:
-        k = k[:top_k]
-    return boxes[k].astype(np.float32), scores[k].astype(np.float32)
+    return decode_softmax_np(cls, reg, anchors, variances, score_thr, nms_thr, top_k, pre_nms_top_k)

@@ -27,6 +27,7 @@ from facedet.ops.nms import nms_torch
 from facedet.ops.roi_align import roi_align
 from facedet.samplers.group import GroupSampler
 from facedet.samplers.random import Sampler
+from facedet.samplers.stream import SampleStream
 
 from .decode import ScoredBoxes, decode_outputs
 
@@ -86,21 +87,13 @@ class GroupedFastRCNNCriterion(nn.Module):
         self.sampler: Sampler = sampler or GroupSampler(num=128)
         self.group_scales = tuple(float(s) for s in group_scales)
         self.reg_weight, self.add_gt, self.seed = reg_weight, add_gt, seed
-        self._gen: torch.Generator | None = None
-
-    def _generator(self, device: torch.device) -> torch.Generator:
-        if self._gen is None or self._gen.device != device:
-            self._gen = torch.Generator(device=device)
-            self._gen.manual_seed(self.seed)
-        return self._gen
+        self.stream = SampleStream(seed)
 
     def rng_state(self) -> torch.Tensor | None:
-        return None if self._gen is None else self._gen.get_state()
+        return self.stream.state()
 
     def set_rng_state(self, state: torch.Tensor | None) -> None:
-        if state is not None:
-            self._gen = torch.Generator()
-            self._gen.set_state(state)
+        self.stream.set_state(state)
 
     def sample(self, props: Sequence[torch.Tensor], targets: Sequence[dict[str, torch.Tensor]]
                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -114,7 +107,7 @@ class GroupedFastRCNNCriterion(nn.Module):
             loss = None
             if self.sampler.needs_loss:
                 raise ValueError("the second-stage criterion samples before the head runs: use a loss-free sampler")
-            pos, neg = self.sampler.sample(res.labels, generator=self._generator(p.device), loss=loss, groups=grp)
+            pos, neg = self.sampler.sample(res.labels, generator=self.stream.on(p.device), loss=loss, groups=grp)
             idx = torch.cat([pos, neg])
             rois.append(torch.cat([torch.full((len(idx), 1), float(b), device=p.device), boxes[idx]], 1))
             labels.append(torch.cat([torch.ones_like(pos), torch.zeros_like(neg)]))
