@@ -6,7 +6,7 @@ as clovaai/EXTD_Pytorch ``wider_test.py``. Per pass: softmax, conf > 0.05, top 5
 keep 750. Output lines follow ``wider_test.py``: ``x y (x2-x1+1) (y2-y1+1) score``.
 
 The ONNX Runtime backend (default) runs the same network exported from our PyTorch module; on a
-2-core CPU it is ~8x faster than eager PyTorch for this depthwise-heavy model.
+CPU it is 1.8x faster than eager PyTorch for EXTD-32 (1 thread, ``benchmarks/bench_families.py``).
 
 Example (dev-val-144, the 144 val images present)::
 

@@ -10,7 +10,7 @@
 # flip, colour). CPU choices: 320x320 crops (the paper: 640); lr 1e-3, i.e. twice the linearly scaled
 # 5e-4, with a 100-iteration warm-up and gradient clipping at 10 (a first try at 4e-3 without clipping
 # spiked to a classification loss of 12 after 120 steps); evaluation through ONNX Runtime
-# (eval.backend=onnx), which runs this depthwise-heavy net several times faster than eager PyTorch.
+# (eval.backend=onnx), 1.8x faster than eager PyTorch for EXTD-32 at 1 thread (benchmarks/bench_families.py).
 set -euo pipefail
 DATA=${1:?usage: benchmarks/train_extd_real.sh DATA_DIR [OUT_DIR] [overrides]}
 OUT=${2:-runs/extd32_cpu}

@@ -4,7 +4,7 @@ Uses ``facedet.api.FaceDetector`` in evaluation mode (threshold 0.02, NMS 0.45, 
 ``facedet.eval.wider.evaluate_wider`` in subset mode, so a partial val folder (dev-val-144) is
 scored over the images present only. Returns ``{"ap_easy", "ap_medium", "ap_hard"}``.
 ``backend="onnx"`` (CPU training only) detects through ONNX Runtime on an exported copy of the model:
-for depthwise-heavy nets such as EXTD it is several times faster than eager PyTorch on a CPU.
+for EXTD-32 it is 1.8x faster than eager PyTorch on one CPU thread (``benchmarks/bench_families.py``).
 """
 
 from __future__ import annotations
