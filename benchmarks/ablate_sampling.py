@@ -8,7 +8,7 @@ Usage (CPU; prints a table and writes JSON)::
 
 Every row runs on the toolkit's engine (:class:`facedet.engine.trainer.Trainer`), with the Group
 Sampling recipe's augmentation (scale jitter 0.25·n, ``--crop`` square crop, flip) and criterion
-(two-pass matching, least-squares IoU loss; ``facedet.models.group_sampling.recipe.SAMPLINGS`` picks the
+(two-pass matching, least-squares IoU loss; ``facedet.families.group_sampling.recipe.SAMPLINGS`` picks the
 sampler). Same seed, so the same initial weights and the same image / augmentation stream in every row.
 
 Detector: FPN-finest (P2, anchors 16/32/64/128, stride 4) with 64-channel neck and head. Backbone:
@@ -24,7 +24,7 @@ its prior (random row 0.6 % All; positives scored 0.05 on training crops), hence
 SGD as the paper (momentum 0.9, weight decay 5e-5), lr ``--lr`` with a linear
 warm-up, x0.1 at the epochs nearest 60 % and 80 % of the steps (the paper's epochs 60 / 80 of 100; at
 500 steps: epochs 2 and 3 of 124 batches, steps 248 and 372). Test: ``--test-scales``
-pyramid (NMS 0.5); "@S" keeps only sub-detector S (``facedet.models.group_sampling.scale_eval``).
+pyramid (NMS 0.5); "@S" keeps only sub-detector S (``facedet.families.group_sampling.scale_eval``).
 Numbers on dev-val-144 are NOT comparable with the paper's full-val numbers.
 
 Measured 2026-11-23 (2 shared CPU cores, two runs side by side, ``--steps 500 --lr 0.01``, defaults
@@ -42,15 +42,15 @@ from pathlib import Path
 
 import torch
 
-from facedet.config import Config, apply_overrides
+from facedet.config import apply_overrides
 from facedet.convert.state import read_state_dict
 from facedet.data import load_dataset
-from facedet.engine.recipes import training_parts
 from facedet.engine.trainer import Trainer, seed_everything
 from facedet.eval.wider_gt import load_ground_truth
-from facedet.models.group_sampling import build
-from facedet.models.group_sampling.recipe import SAMPLINGS
-from facedet.models.group_sampling.scale_eval import GROUP_NAMES, evaluate_scales, predict_by_group
+from facedet.families import default_config
+from facedet.families.group_sampling import FAMILY, build
+from facedet.families.group_sampling.recipe import SAMPLINGS
+from facedet.families.group_sampling.scale_eval import GROUP_NAMES, evaluate_scales, predict_by_group
 
 
 def build_detector(args: argparse.Namespace) -> torch.nn.Module:
@@ -71,7 +71,7 @@ def train_one(setting: str, args: argparse.Namespace, records: list, out: Path) 
     model = build_detector(args)
     ipe = math.ceil(len(records) / args.batch)
     epochs = math.ceil(args.steps / ipe)
-    cfg = apply_overrides(Config(), [
+    cfg = apply_overrides(default_config("gs_fpn_finest_r18"), [
         "model.name=gs_ablation", f"train.batch_size={args.batch}", f"train.lr={args.lr}", "train.momentum=0.9",
         "train.weight_decay=5e-5", f"train.warmup_iters={args.warmup}", "train.schedule=step",
         f"train.epochs={epochs}", f"train.max_steps={args.steps}", f"train.threads={args.threads}",
@@ -80,7 +80,7 @@ def train_one(setting: str, args: argparse.Namespace, records: list, out: Path) 
         f"data.input_size={args.crop}", "data.photometric=false", f"data.num_workers={args.workers}",
         f"loss.sampling={setting}", f"loss.num_samples={args.num}",
     ])
-    criterion, transform = training_parts(model, cfg)
+    criterion, transform = FAMILY.criterion(model, cfg), FAMILY.augment(model, cfg.data)
     trainer = Trainer(model, criterion, cfg, records, out / setting, progress=False, transform=transform)
     t0 = time.time()
     trainer.fit()

@@ -40,9 +40,11 @@ import cv2
 import numpy as np
 import torch
 
-from facedet.convert.extd import extd_from_official
-from facedet.models.extd import build_extd
-from facedet.models.extd.decode import decode_extd, decode_extd_np
+from facedet.families import family_of
+from facedet.families.extd import build_extd
+from facedet.families.extd.convert import extd_from_official
+from facedet.models.detector import DetectorInfo
+from facedet.postprocess import Frame, Settings
 from facedet.tta import PyramidTest, max_shrink_extd, resize_by
 
 
@@ -72,7 +74,8 @@ class _Flat(torch.nn.Module):
 def make_detector(model: torch.nn.Module, backend: str, threads: int):
     """``detect(bgr_image, shrink) -> (N, 5)`` in original-image pixels."""
     mean = np.asarray(model.input_mean, dtype=np.float32)
-    n_lvl = len(model.strides)
+    # the official Detect: conf > 0.05, top 5000, NMS 0.3, keep 750 (the EXTD family's defaults)
+    post = family_of(model).postprocess(DetectorInfo.of(model), Settings(0.05, 0.3, clip=False), model)
     if backend == "ort":
         import onnxruntime as ort
 
@@ -91,17 +94,14 @@ def make_detector(model: torch.nn.Module, backend: str, threads: int):
         x = (img[..., ::-1].astype(np.float32) - mean).transpose(2, 0, 1)[None]
         x = np.ascontiguousarray(x)
         h, w = img.shape[:2]
+        frame = Frame(shrink, (0, 0), (h, w))
         if backend == "ort":
             outs = sess.run(None, {"images": x})
-            sizes = [(-(-h // s), -(-w // s)) for s in model.strides]
-            boxes, scores = decode_extd_np(
-                [o[0] for o in outs[:n_lvl]], [o[0] for o in outs[n_lvl:]], sizes,
-                model.strides, model.anchor_sizes,
-            )
+            (det,) = post.numpy(dict(zip(post.output_names, outs, strict=True)), [frame])
         else:
             with torch.inference_mode():
-                boxes, scores = decode_extd(model(torch.from_numpy(x)), model)[0]
-        return np.concatenate([boxes / shrink, scores[:, None]], axis=1).reshape(-1, 5)
+                (det,) = post.torch(model(torch.from_numpy(x)), [frame])
+        return np.concatenate([det.boxes, det.scores[:, None]], axis=1).reshape(-1, 5)
 
     return detect
 
@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     model = load_model(args.weights, args.preset)
     detect = make_detector(model, args.backend, args.threads)
-    pyramid = PyramidTest()
+    pyramid = PyramidTest(max_shrink=max_shrink_extd)
     images = sorted(Path(args.images).glob("*/*.jpg"))[:: args.every][: args.limit]
     if not images:
         raise FileNotFoundError(f"no */*.jpg under {args.images}")

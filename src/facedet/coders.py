@@ -1,4 +1,5 @@
-"""SSD box coding with variances (S3FD, EXTD, DSFD): xyxy boxes <-> offsets relative to anchors.
+"""Box coders: SSD-style deltas relative to anchors (S3FD, EXTD, DSFD, Group Sampling, SRN) and
+SCRFD's distances from a centre point; the detector owns one (``model.coder``).
 
 With anchor centre ``a_c`` and size ``a_wh`` (continuous convention, no +1)::
 
@@ -9,16 +10,23 @@ SRN / AInnoFace / Group Sampling. Boxes and anchors are xyxy; the coding is inva
 rescaling, so pixel and normalised coordinates give the same offsets. ``max_log_wh`` optionally clamps
 the size logits before ``exp`` (the reference implementations do not clamp: default None).
 Torch functions work on any leading batch shape; numpy twins serve the ONNX Runtime path.
+
+:class:`DeltaCoder` carries the variances and the clamp; :class:`DistanceCoder` decodes SCRFD's
+``l t r b`` distances (in stride units) and landmark offsets around the priors' centres.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 
 DEFAULT_VARIANCES = (0.1, 0.2)
+VARIANCE_FREE = (1.0, 1.0)  # SRN / AInnoFace / Group Sampling (paper eq. 13)
+DETECTRON_MAX_LOG_WH = math.log(1000.0 / 16)  # Detectron's clamp of the size deltas before exp
 
 
 def _centre_size(b):
@@ -78,8 +86,9 @@ def decode_np(
 
 
 @dataclass(frozen=True)
-class SSDBoxCoder:
-    """Coder object carrying its variances, for criteria and post-processors."""
+class DeltaCoder:
+    """SSD deltas ``(t_x, t_y, t_w, t_h)`` relative to xyxy anchors, with ``variances`` and an
+    optional clamp ``max_log_wh`` of the size deltas before ``exp`` (torchvision's ``BoxCoder``)."""
 
     variances: tuple[float, float] = DEFAULT_VARIANCES
     max_log_wh: float | None = None
@@ -95,3 +104,64 @@ class SSDBoxCoder:
 
     def decode_np(self, deltas: np.ndarray, anchors: np.ndarray) -> np.ndarray:
         return decode_np(deltas, anchors, self.variances, self.max_log_wh)
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-ready description (ONNX metadata ``facedet.coder``)."""
+        return {"type": "delta", "variances": list(self.variances), "max_log_wh": self.max_log_wh}
+
+
+@dataclass(frozen=True)
+class DistanceCoder:
+    """SCRFD / FCOS distances ``(l, t, r, b)`` from a centre, divided by the level stride when
+    ``per_stride`` (SCRFD's head predicts in stride units); landmarks are offsets from the centre."""
+
+    per_stride: bool = True
+
+    def decode(self, dist: torch.Tensor, centres: torch.Tensor, strides: torch.Tensor | float = 1.0) -> torch.Tensor:
+        """xyxy boxes from distances ``(..., 4)`` and centres ``(..., 2)``; ``strides`` broadcast per row."""
+        d = dist * _col(strides, dist) if self.per_stride else dist
+        return torch.cat([centres - d[..., :2], centres + d[..., 2:]], dim=-1)
+
+    def encode(self, boxes: torch.Tensor, centres: torch.Tensor, strides: torch.Tensor | float = 1.0) -> torch.Tensor:
+        """Inverse of :meth:`decode`."""
+        d = torch.cat([centres - boxes[..., :2], boxes[..., 2:] - centres], dim=-1)
+        return d / _col(strides, d) if self.per_stride else d
+
+    def decode_np(self, dist: np.ndarray, centres: np.ndarray, strides: np.ndarray | float = 1.0) -> np.ndarray:
+        d = dist * _col_np(strides) if self.per_stride else dist
+        return np.concatenate([centres - d[..., :2], centres + d[..., 2:]], axis=-1)
+
+    def decode_points(self, offsets: torch.Tensor, centres: torch.Tensor, strides: torch.Tensor | float = 1.0
+                      ) -> torch.Tensor:
+        """Landmarks ``(..., K, 2)`` from offsets ``(..., 2K)`` around the centres."""
+        o = offsets * _col(strides, offsets) if self.per_stride else offsets
+        return o.reshape(*o.shape[:-1], o.shape[-1] // 2, 2) + centres[..., None, :]
+
+    def decode_points_np(self, offsets: np.ndarray, centres: np.ndarray, strides: np.ndarray | float = 1.0
+                         ) -> np.ndarray:
+        o = offsets * _col_np(strides) if self.per_stride else offsets
+        return o.reshape(*o.shape[:-1], o.shape[-1] // 2, 2) + centres[..., None, :]
+
+    def describe(self) -> dict[str, Any]:
+        return {"type": "distance", "per_stride": self.per_stride}
+
+
+BoxCoder = DeltaCoder | DistanceCoder
+
+
+def coder_from_description(d: dict[str, Any]) -> BoxCoder:
+    """A coder from :meth:`DeltaCoder.describe` / :meth:`DistanceCoder.describe`; ValueError otherwise."""
+    if d.get("type") == "delta":
+        v = d.get("variances", DEFAULT_VARIANCES)
+        return DeltaCoder((float(v[0]), float(v[1])), None if d.get("max_log_wh") is None else float(d["max_log_wh"]))
+    if d.get("type") == "distance":
+        return DistanceCoder(bool(d.get("per_stride", True)))
+    raise ValueError(f"unknown box coder description {d!r}")
+
+
+def _col(strides: torch.Tensor | float, like: torch.Tensor) -> torch.Tensor | float:
+    return strides[..., None] if isinstance(strides, torch.Tensor) and strides.dim() == like.dim() - 1 else strides
+
+
+def _col_np(strides: np.ndarray | float) -> np.ndarray | float:
+    return strides[..., None] if isinstance(strides, np.ndarray) and strides.ndim >= 1 else strides

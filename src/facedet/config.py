@@ -1,7 +1,7 @@
 """Training configuration: frozen dataclasses, dotted command-line overrides and YAML round trips.
 
-Defaults follow the released SCRFD configs (``specs/scrfd.md`` §2.3): SGD 0.9 / 5e-4, lr 0.01,
-1500-iteration linear warm-up from 0.001, steps at epochs 440 and 544 of 640, 8 images per GPU.
+Defaults follow the released SCRFD configs, the default model's family (``specs/scrfd.md`` §2.3):
+SGD 0.9 / 5e-4, lr 0.01, 1500-iteration linear warm-up from 0.001, steps at epochs 440 and 544 of 640, 8 images per GPU.
 Overrides are ``section.key=value`` strings (``train.lr=0.02``); the value is parsed as YAML and
 coerced to the type of the field's default, so typos and wrong types fail loudly.
 """
@@ -38,28 +38,13 @@ class DataConfig:
     num_workers: int = 2
     repeats: tuple[int, ...] = ()  # per --data repeat factor (mixed data sets); empty = 1 each
     min_short_side: int = 32  # images whose shorter side is under this are dropped (RetinaFaceDataset)
-    augment: str = "auto"  # auto (the model family's) | scrfd | extd | gs
+    augment: str = "auto"  # auto (the model family's) or the name of a family whose pipeline to use
 
 
 @dataclass(frozen=True)
-class LossConfig:
-    """Assignment and loss settings: SCRFD (§2.4-2.5) first, then the EXTD and Group Sampling keys."""
-
-    atss_topk: int = 9
-    centre_eps: float = 0.001  # normalised centre-in-gt margin (face-specific ATSS, mode 0)
-    qfl_beta: float = 2.0
-    box_loss: str = "diou"  # diou | giou | iou
-    cls_weight: float = 1.0
-    box_weight: float = 2.0
-    kps_weight: float = 0.1
-    kps_beta: float = 1.0 / 9.0
-    ignore_iof_thr: float = -1.0  # > 0: anchors whose IoF with an ignore box exceeds it are not trained
-    # EXTD / S3FD MultiBox
-    neg_pos_ratio: float = 3.0  # hard-negative mining ratio
-    # Group Sampling
-    sampling: str = "gs"  # Table-9 row: random | ohem | focal | wrs | gs | gs_ohem | gs_wrs | gs_focal
-    num_samples: int = 256  # per scale group and image (x4 per image for the ungrouped samplers)
-    reg_loss: str = "ls_iou"  # ls_iou | log_iou | smooth_l1
+class NoLossConfig:
+    """The ``loss`` section of a family without ``loss.*`` settings; each family brings its own
+    dataclass (``Family.loss_config``), so a run's ``config.yaml`` holds only its family's keys."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +53,7 @@ class TrainConfig:
 
     epochs: int = 640
     batch_size: int = 8  # per process
+    optimizer: str = "sgd"  # sgd | adam | adamw (facedet.engine.optim; code may pass any factory)
     lr: float = 0.01
     momentum: float = 0.9
     weight_decay: float = 5e-4
@@ -105,9 +91,11 @@ class EvalConfig:
 
 @dataclass(frozen=True)
 class Config:
+    """A training run: ``loss`` holds the family's own settings dataclass (see :class:`NoLossConfig`)."""
+
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
-    loss: LossConfig = field(default_factory=LossConfig)
+    loss: Any = field(default_factory=NoLossConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
 
@@ -179,9 +167,10 @@ def to_dict(cfg: Config) -> dict[str, dict[str, Any]]:
     return out
 
 
-def from_dict(data: dict[str, dict[str, Any]]) -> Config:
-    """Inverse of :func:`to_dict`; unknown keys raise ValueError."""
-    cfg = Config()
+def from_dict(data: dict[str, dict[str, Any]], base: Config | None = None) -> Config:
+    """Inverse of :func:`to_dict` over ``base`` (default ``Config()``; give the family's config so the
+    ``loss`` keys are checked against its dataclass); unknown keys raise ValueError."""
+    cfg = base if base is not None else Config()
     for section, values in (data or {}).items():
         for name, value in (values or {}).items():
             cfg = _replace_dotted(cfg, f"{section}.{name}", value)
@@ -193,6 +182,6 @@ def dump_yaml(cfg: Config, path: str | Path) -> None:
     Path(path).write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
 
 
-def load_yaml(path: str | Path) -> Config:
-    """Read a config written by :func:`dump_yaml`."""
-    return from_dict(yaml.safe_load(Path(path).read_text()))
+def load_yaml(path: str | Path, base: Config | None = None) -> Config:
+    """Read a config written by :func:`dump_yaml` over ``base`` (see :func:`from_dict`)."""
+    return from_dict(yaml.safe_load(Path(path).read_text()), base)

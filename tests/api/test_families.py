@@ -20,7 +20,7 @@ def test_per_channel_normalisation_order():
 def test_extd_official_weights_find_faces_and_match_the_family_decoder():
     import cv2
 
-    from facedet.models.extd.decode import decode_extd
+    from tests.decode_helpers import decode
 
     weights = shared_path("weights", "extd", "EXTD_32.pth")
     img = cv2.imread(str(shared_path("data", "widerface", "WIDER_val", "images", "1--Handshaking",
@@ -31,7 +31,7 @@ def test_extd_official_weights_find_faces_and_match_the_family_decoder():
     # the same network decoded by hand: boxes in canvas pixels divided by the letterbox scale
     canvas, scale = det.preprocess(img)
     x = torch.from_numpy(normalize(canvas, det.mean, det.std, det.rgb))
-    boxes, scores = decode_extd(det.model(x), det.model, score_thr=0.5, nms_thr=0.4)[0]
+    boxes, scores = decode(det.model(x), det.model, score_thr=0.5, nms_thr=0.4, top_k=750)[0]
     np.testing.assert_allclose(faces.scores, scores, rtol=1e-5)
     h, w = img.shape[:2]
     expect = np.clip(boxes / scale, 0, [w, h, w, h])
@@ -71,9 +71,18 @@ def test_onnx_backend_of_softmax_families_matches_torch(name: str) -> None:
     np.testing.assert_allclose(got.boxes, ref.boxes, atol=1e-2)
 
 
-def test_raw_onnx_file_without_its_model_is_refused(tmp_path):
+def test_raw_onnx_file_decodes_from_its_metadata_alone(tmp_path):
+    """An EXTD export carries its family, preset, anchors and coder: ``FaceDetector(path)`` needs no model."""
     from facedet.export.onnx import export_onnx
 
-    path = export_onnx(build_model("extd_fpn_32"), tmp_path / "extd.onnx", input_size=(64, 64))
-    with pytest.raises(ValueError, match="need their anchors"):
-        FaceDetector(path, backend="onnx")
+    torch.manual_seed(0)
+    model = build_model("extd_fpn_32").eval()
+    _spread_head(model, 1)
+    path = export_onnx(model, tmp_path / "extd.onnx", input_size=(64, 64))
+    img = np.random.default_rng(1).integers(0, 255, (90, 120, 3), dtype=np.uint8)
+    opts = {"input_size": None, "max_side": 128, "score_threshold": 0.5, "nms_threshold": 0.4}
+    ref = FaceDetector(model, **opts).detect(img)
+    got = FaceDetector(path, backend="onnx", num_threads=1, **opts).detect(img)
+    assert len(ref) > 0 and len(got) == len(ref)
+    np.testing.assert_allclose(got.scores, ref.scores, atol=1e-4)
+    np.testing.assert_allclose(got.boxes, ref.boxes, atol=1e-2)

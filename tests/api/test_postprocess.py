@@ -3,8 +3,25 @@
 import numpy as np
 import torch
 
-from facedet.postprocess import SCRFDPostProcessor
+from facedet.models.outputs import HeadOutputs
+from facedet.postprocess import DistancePostProcessor, Frame, Settings
 from facedet.preprocess import Letterbox, normalize
+from facedet.priors import PointGrid
+
+GRID = PointGrid((8, 16, 32), per_location=2)
+
+
+def _named(scores, dists, kps=None):
+    """One image's per-level arrays as ONNX Runtime returns them (batch axis first), by output name."""
+    out = {f"score_{s}": x[None, :, None] for s, x in zip(GRID.strides, scores, strict=True)}
+    out.update({f"bbox_{s}": x[None] for s, x in zip(GRID.strides, dists, strict=True)})
+    if kps is not None:
+        out.update({f"kps_{s}": x[None] for s, x in zip(GRID.strides, kps, strict=True)})
+    return out
+
+
+def _canvas(fs):
+    return (fs[0][0] * 8, fs[0][1] * 8)
 
 
 def _outputs(feat_sizes, strides=(8, 16, 32), a=2):
@@ -22,15 +39,19 @@ def test_decode_single_anchor_by_hand():
     scores[0][13] = 0.9
     dists[0][13] = [1, 0.5, 2, 1.5]  # stride units: l=8, t=4, r=16, b=12
     kps[0][13] = np.arange(10) / 8.0  # offsets 0..9 px
-    pp = SCRFDPostProcessor(score_threshold=0.5)
-    det = pp(scores, dists, kps, fs, scale=2.0)
+    pp = DistancePostProcessor(GRID, Settings(score_threshold=0.5, clip=False), has_kps=True)
+    frame = Frame(2.0, (100, 100), _canvas(fs))
+    (det,) = pp.numpy(_named(scores, dists, kps), [frame])
     assert len(det) == 1
     np.testing.assert_allclose(det.boxes[0], np.array([8, 4, 32, 20]) / 2.0)
     expect_lm = (np.array([16, 8]) + np.arange(10).reshape(5, 2)) / 2.0
     np.testing.assert_allclose(det.landmarks[0], expect_lm)
     # the torch path gives the same
-    t = pp.decode_torch([torch.from_numpy(s) for s in scores], [torch.from_numpy(d) for d in dists],
-                        [torch.from_numpy(k) for k in kps], fs, scale=2.0)
+    out = HeadOutputs([torch.from_numpy(s)[None, :, None] for s in scores], [torch.from_numpy(d)[None] for d in dists],
+                      [torch.from_numpy(k)[None] for k in kps], fs)
+    # the torch path takes logits: scores through the inverse sigmoid
+    out.cls = [torch.logit(c.clamp(1e-7, 1 - 1e-7)) for c in out.cls]
+    (t,) = pp.torch(out, [frame])
     np.testing.assert_allclose(t.boxes, det.boxes)
     np.testing.assert_allclose(t.landmarks, det.landmarks)
 
@@ -42,8 +63,8 @@ def test_threshold_is_strict_and_nms_suppresses():
     scores[0][2], dists[0][2] = 0.8, [1, 1, 1, 1]   # centre (8,0): box (0,-8,16,8)
     scores[0][3], dists[0][3] = 0.7, [1, 1, 1, 1]   # same centre, duplicate -> suppressed
     scores[1][0], dists[1][0] = 0.6, [1, 1, 1, 1]   # stride 16 centre (0,0): box (-16,-16,16,16)
-    det = SCRFDPostProcessor(score_threshold=0.5, nms_threshold=0.4)(scores, dists, None, fs,
-                                                                     image_hw=(100, 100))
+    pp = DistancePostProcessor(GRID, Settings(score_threshold=0.5, nms_threshold=0.4))
+    (det,) = pp.numpy(_named(scores, dists), [Frame(1.0, (100, 100), _canvas(fs))])
     np.testing.assert_allclose(det.scores, [0.8, 0.6])
     np.testing.assert_allclose(det.boxes, [[0, 0, 16, 8], [0, 0, 16, 16]])  # clipped to the image
 

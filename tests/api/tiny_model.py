@@ -5,14 +5,20 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from facedet.coders import DistanceCoder
+from facedet.families.scrfd import SCRFD_ANCHOR_SIZES
 from facedet.models.outputs import HeadOutputs
+from facedet.priors import AnchorGrid
 
 
 class TinySCRFD(nn.Module):
     strides = (8, 16, 32)
     num_anchors = 2
     family = "scrfd"
+    preset = None
     input_mean, input_std, input_rgb = 127.5, 128.0, True
+    anchors = AnchorGrid(strides, SCRFD_ANCHOR_SIZES)
+    coder = DistanceCoder()
 
     def __init__(self, has_kps: bool = True, seed: int = 0):
         super().__init__()

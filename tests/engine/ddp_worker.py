@@ -12,19 +12,21 @@ def run(rank: int, world: int, port: int, folder: str) -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
                       LOCAL_RANK=str(rank))
     torch.set_num_threads(1)
-    from facedet.config import Config, apply_overrides
-    from facedet.criteria import SCRFDCriterion
-    from facedet.engine import distributed as D
+    from facedet import distributed as D
+    from facedet.config import apply_overrides
+    from facedet.criteria import GFLCriterion
     from facedet.engine.trainer import Trainer, seed_everything
+    from facedet.families import default_config
     from tests.engine.helpers import square_records
     from tests.engine.tiny import TinyDet
 
     recs = square_records(Path(folder) / f"data{rank}", n=8)  # same seed: identical images on both ranks
-    cfg = apply_overrides(Config(), ["data.input_size=64", "data.num_workers=0", "train.batch_size=2",
-                                     "train.epochs=1", "train.warmup_iters=1", "train.device=cpu"])
+    cfg = apply_overrides(default_config("scrfd_500m"), [
+        "data.input_size=64", "data.num_workers=0", "train.batch_size=2", "train.epochs=1", "train.warmup_iters=1",
+        "train.device=cpu"])
     seed_everything(rank)  # different initial weights per rank: DDP must broadcast rank 0's
     model = TinyDet()
-    trainer = Trainer(model, SCRFDCriterion.from_config(cfg.loss, model), cfg, recs, Path(folder) / "out",
+    trainer = Trainer(model, GFLCriterion.from_config(cfg.loss, model), cfg, recs, Path(folder) / "out",
                       progress=False)
     assert D.world_size() == world and trainer.iters_per_epoch == 2
     trainer.fit()

@@ -14,7 +14,8 @@ def test_hand_example_one_positive() -> None:
     anchors = square_anchors((2, 2), 8, [16.0])
     gt = torch.tensor([[1.0, 1.0, 17.0, 17.0]])
     # IoUs 49/463, 105/407, 105/407, 225/287 -> mean + std = 0.6486: only the (8,8) anchor passes
-    assigned, iou = ATSSAssigner(topk=4)(anchors, [4], gt)
+    res = ATSSAssigner(topk=4)(anchors, [4], gt)
+    assigned, iou = res.gt_index, res.quality
     assert assigned.tolist() == [-1, -1, -1, 0]
     torch.testing.assert_close(iou[3], torch.tensor(225 / 287))
 
@@ -22,10 +23,10 @@ def test_hand_example_one_positive() -> None:
 def test_centre_on_gt_border_is_rejected() -> None:
     anchors = square_anchors((3, 3), 8, [16.0])
     gt = torch.tensor([[8.0, 8.0, 12.0, 12.0]])  # every candidate has IoU 1/16: all pass the IoU test
-    assigned, _ = ATSSAssigner(topk=4)(anchors, [9], gt)
+    assigned = ATSSAssigner(topk=4)(anchors, [9], gt).gt_index
     assert (assigned == -1).all()  # (8,8) sits on the border (margin 0), the others outside
     inside = torch.tensor([[7.0, 7.0, 11.0, 11.0]])  # now (8,8) is 1 px inside: 1/sqrt(16) = 0.25 > 0.001
-    assigned, _ = ATSSAssigner(topk=4)(anchors, [9], inside)
+    assigned = ATSSAssigner(topk=4)(anchors, [9], inside).gt_index
     assert assigned.tolist() == [-1, -1, -1, -1, 0, -1, -1, -1, -1]
 
 
@@ -33,18 +34,19 @@ def test_face_specific_margin_vs_standard_atss() -> None:
     anchors = square_anchors((3, 3), 8, [16.0])
     gt = torch.tensor([[7.995, 7.995, 11.995, 11.995]])  # a 4-px face; the (8,8) centre is 0.005 px inside
     # only (8,8) contains the whole face, so only its IoU (1/16) clears mean + std of the 4 candidates
-    scrfd, _ = ATSSAssigner(topk=4, centre_eps=0.001)(anchors, [9], gt)  # 0.005 / 4 > 0.001: kept
-    standard, _ = ATSSAssigner(topk=4, centre_eps=0.01, normalised=False)(anchors, [9], gt)  # 0.005 < 0.01
+    scrfd = ATSSAssigner(topk=4, centre_eps=0.001)(anchors, [9], gt).gt_index  # 0.005 / 4 > 0.001: kept
+    standard = ATSSAssigner(topk=4, centre_eps=0.01, normalised=False)(anchors, [9], gt).gt_index  # 0.005 < 0.01
     assert scrfd.tolist() == [-1, -1, -1, -1, 0, -1, -1, -1, -1]
     assert (standard == -1).all()
 
 
 def test_empty_gt_and_overlap_resolution() -> None:
     anchors = square_anchors((4, 4), 8, [16.0, 32.0])
-    assigned, iou = ATSSAssigner()(anchors, [32], torch.zeros(0, 4))
+    res = ATSSAssigner()(anchors, [32], torch.zeros(0, 4))
+    assigned, iou = res.gt_index, res.quality
     assert (assigned == -1).all() and (iou == 0).all()
     gts = torch.tensor([[2.0, 2.0, 18.0, 18.0], [1.0, 1.0, 19.0, 19.0]])  # nearly the same face twice
-    assigned, _ = ATSSAssigner(topk=9)(anchors, [32], gts)
+    assigned = ATSSAssigner(topk=9)(anchors, [32], gts).gt_index
     ious = box_iou(anchors, gts)
     pos = assigned >= 0
     assert pos.any()
@@ -84,7 +86,7 @@ def test_matches_loop_reference_on_random_faces() -> None:
         xy = torch.rand(12, 2, generator=g) * 110
         wh = 4 + torch.rand(12, 2, generator=g) * 60
         gts = torch.cat([xy, xy + wh], 1)
-        got, _ = ATSSAssigner(topk=9)(anchors, counts, gts)
+        got = ATSSAssigner(topk=9)(anchors, counts, gts).gt_index
         want = _reference(anchors, counts, gts, 9, 0.001)
         assert torch.equal(got, want)
         assert (got >= 0).sum() > 12  # faces of 4-64 px get positives

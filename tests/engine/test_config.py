@@ -5,10 +5,13 @@ from __future__ import annotations
 import pytest
 
 from facedet.config import Config, apply_overrides, dump_yaml, load_yaml
+from facedet.families import default_config, load_config
+
+SCRFD_DEFAULTS = default_config("scrfd_500m")  # the shared sections + the GFL loss keys
 
 
 def test_defaults_follow_released_scrfd_configs() -> None:
-    c = Config()
+    c = SCRFD_DEFAULTS
     assert (c.train.lr, c.train.momentum, c.train.weight_decay) == (0.01, 0.9, 5e-4)
     assert (c.train.warmup_iters, c.train.warmup_ratio, c.train.milestones) == (1500, 0.001, (440, 544))
     assert c.data.crop_choice == (0.3, 0.45, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0)
@@ -16,7 +19,7 @@ def test_defaults_follow_released_scrfd_configs() -> None:
 
 
 def test_overrides_coerce_to_field_types() -> None:
-    c = apply_overrides(Config(), ["train.lr=1", "train.epochs=10", "train.milestones=[3, 5]",
+    c = apply_overrides(SCRFD_DEFAULTS, ["train.lr=1", "train.epochs=10", "train.milestones=[3, 5]",
                                    "data.crop_choice=[1, 2]", "train.ema=true", "model.name=scrfd_1g"])
     assert c.train.lr == 1.0 and isinstance(c.train.lr, float)
     assert c.train.epochs == 10 and c.train.milestones == (3, 5)
@@ -32,10 +35,22 @@ def test_overrides_coerce_to_field_types() -> None:
 )
 def test_bad_overrides_raise(bad: str, msg: str) -> None:
     with pytest.raises(ValueError, match=msg):
-        apply_overrides(Config(), [bad])
+        apply_overrides(SCRFD_DEFAULTS, [bad])
 
 
 def test_yaml_round_trip(tmp_path) -> None:
-    c = apply_overrides(Config(), ["train.milestones=[7]", "data.input_size=320", "loss.box_loss=giou"])
+    c = apply_overrides(SCRFD_DEFAULTS, ["train.milestones=[7]", "data.input_size=320", "loss.box_loss=giou"])
     dump_yaml(c, tmp_path / "config.yaml")
-    assert load_yaml(tmp_path / "config.yaml") == c
+    assert load_config(tmp_path / "config.yaml") == c
+    assert load_yaml(tmp_path / "config.yaml", SCRFD_DEFAULTS) == c
+
+
+def test_loss_section_is_the_family_s_own() -> None:
+    """Each family's ``loss.*`` keys are checked against its own dataclass; the bare Config has none."""
+    extd = default_config("extd_fpn_32")
+    assert apply_overrides(extd, ["loss.neg_pos_ratio=5"]).loss.neg_pos_ratio == 5.0
+    with pytest.raises(ValueError, match="unknown key"):
+        apply_overrides(extd, ["loss.qfl_beta=1"])  # a GFL (SCRFD) key
+    with pytest.raises(ValueError, match="unknown key"):
+        apply_overrides(Config(), ["loss.box_weight=1"])
+    assert "sampling" in default_config("gs_fpn_r18").loss.__dataclass_fields__

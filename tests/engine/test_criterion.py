@@ -1,4 +1,4 @@
-"""SCRFD criterion: normalisers, perfect predictions, keypoint targets and weights."""
+"""GFL criterion (SCRFD's): normalisers, perfect predictions, keypoint targets and weights."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ import math
 
 import torch
 
-from facedet.criteria import SCRFDCriterion
+from facedet.criteria import GFLCriterion
+from facedet.families.scrfd import SCRFD_ANCHOR_SIZES
 from facedet.models.outputs import HeadOutputs
 from facedet.ops.boxes import bbox2distance
+from facedet.priors import AnchorGrid
 
 FEATS = [(8, 8), (4, 4), (2, 2)]  # a 64x64 input
+GRID = AnchorGrid((8, 16, 32), SCRFD_ANCHOR_SIZES)  # SCRFD's released anchors
 
 
 def _outputs(fill_cls: float = 0.0, batch: int = 1, kps: bool = False) -> HeadOutputs:
@@ -26,10 +29,10 @@ LMS = torch.tensor([[[15.0, 18.0], [25.0, 18.0], [20.0, 24.0], [16.0, 29.0], [24
 
 
 def test_zero_predictions_hand_normalisers() -> None:
-    crit = SCRFDCriterion()
+    crit = GFLCriterion(GRID)
     out = {k: float(v.detach()) for k, v in crit(_outputs(), [{"boxes": FACE}]).items()}
     anchors, centres, strides, counts = crit.priors(FEATS, torch.device("cpu"))
-    assigned, _ = crit.assigner(anchors, counts.tolist(), FACE)
+    assigned = crit.assigner(anchors, counts, FACE).gt_index
     pos = torch.nonzero(assigned >= 0).squeeze(1)
     num_pos = len(pos)
     assert out["num_pos"] == num_pos >= 1
@@ -48,11 +51,11 @@ def test_zero_predictions_hand_normalisers() -> None:
 
 
 def test_perfect_prediction_has_near_zero_loss() -> None:
-    crit = SCRFDCriterion()
+    crit = GFLCriterion(GRID)
     _, centres, strides, _ = crit.priors(FEATS, torch.device("cpu"))
     dist = bbox2distance(centres / strides[:, None], FACE / strides[:, None])
     kps_t = (LMS.reshape(1, 5, 2) / strides[:, None, None] - (centres / strides[:, None])[:, None]).reshape(-1, 10)
-    assigned, _ = crit.assigner(*crit.priors(FEATS, torch.device("cpu"))[::3], FACE)
+    assigned = crit.assigner(*crit.priors(FEATS, torch.device("cpu"))[::3], FACE).gt_index
     pos = assigned >= 0
     logits = torch.where(pos, 30.0, -30.0)[None, :, None]
     split = [h * w * 2 for h, w in FEATS]
@@ -65,7 +68,7 @@ def test_perfect_prediction_has_near_zero_loss() -> None:
 
 
 def test_invalid_landmarks_give_no_kps_loss_and_gradients_flow() -> None:
-    crit = SCRFDCriterion()
+    crit = GFLCriterion(GRID)
     outs = _outputs(kps=True)
     tgt = {"boxes": FACE, "landmarks": LMS, "landmark_valid": torch.zeros(1)}
     losses = crit(outs, [tgt])
@@ -78,7 +81,7 @@ def test_invalid_landmarks_give_no_kps_loss_and_gradients_flow() -> None:
 
 
 def test_image_without_faces_and_batch() -> None:
-    crit = SCRFDCriterion()
+    crit = GFLCriterion(GRID)
     out = crit(_outputs(fill_cls=-4.595, batch=2), [{"boxes": torch.zeros(0, 4)}, {"boxes": FACE}])
     single = crit(_outputs(fill_cls=-4.595, batch=1), [{"boxes": FACE}])
     assert float(out["num_pos"]) == float(single["num_pos"]) + 1  # a face-less image still counts 1
@@ -90,8 +93,8 @@ def test_image_without_faces_and_batch() -> None:
 
 def test_ignore_regions_only_when_enabled() -> None:
     tgt = {"boxes": FACE, "ignore": torch.tensor([[40.0, 40.0, 64.0, 64.0]])}
-    base = SCRFDCriterion()(_outputs(), [tgt])
-    ign = SCRFDCriterion(ignore_iof_thr=0.5)(_outputs(), [tgt])
+    base = GFLCriterion(GRID)(_outputs(), [tgt])
+    ign = GFLCriterion(GRID, ignore_iof_thr=0.5)(_outputs(), [tgt])
     # background anchors inside the ignore region no longer count
     assert float(ign["loss_cls"].detach()) < float(base["loss_cls"].detach())
     assert float(ign["loss_bbox"].detach()) == float(base["loss_bbox"].detach())

@@ -8,16 +8,19 @@ import pickle
 import pytest
 import torch
 
-from facedet.config import Config, apply_overrides, load_yaml
-from facedet.criteria import SCRFDCriterion
+from facedet.config import Config, apply_overrides
+from facedet.criteria import GFLCriterion
 from facedet.engine.checkpoint import export_weights, load_checkpoint, save_atomic
 from facedet.engine.trainer import Trainer, seed_everything
+from facedet.families import default_config, load_config
 from tests.engine.helpers import square_records
 from tests.engine.tiny import TinyDet
 
 BASE = ["data.input_size=64", "data.num_workers=0", "train.batch_size=4", "train.epochs=3",
         "train.warmup_iters=3", "train.log_interval=1", "train.ema=true", "train.ema_decay=0.9",
         "train.grad_clip=10", "train.milestones=[2]"]
+
+SCRFD_DEFAULTS = default_config("scrfd_500m")  # the shared sections + the GFL loss keys
 
 
 class FakeEval:
@@ -33,13 +36,13 @@ class FakeEval:
 def _trainer(cfg: Config, recs, out, init_seed: int = 0, evaluator=None) -> Trainer:
     seed_everything(init_seed)
     model = TinyDet(kps=True)
-    return Trainer(model, SCRFDCriterion.from_config(cfg.loss, model), cfg, recs, out, evaluator=evaluator,
+    return Trainer(model, GFLCriterion.from_config(cfg.loss, model), cfg, recs, out, evaluator=evaluator,
                    progress=False)
 
 
 def test_resume_is_bit_exact(tmp_path) -> None:
     recs = square_records(tmp_path / "data", n=12)
-    cfg = apply_overrides(Config(), BASE)
+    cfg = apply_overrides(SCRFD_DEFAULTS, BASE)
     full = _trainer(cfg, recs, tmp_path / "full", evaluator=FakeEval([0.1, 0.3, 0.2]))
     hist = full.fit()
     assert [r["epoch"] for r in hist] == [1, 2, 3] and full.step == 9
@@ -71,14 +74,14 @@ def test_resume_is_bit_exact(tmp_path) -> None:
     rows_res = [r for r in rows_res if r not in partial]
     assert [r["loss"] for r in rows_full] == [r["loss"] for r in rows_res]  # same epoch means after resume
     assert rows_res[-1]["best"] == "0.3"
-    assert load_yaml(tmp_path / "part" / "config.yaml") == cfg
+    assert load_config(tmp_path / "part" / "config.yaml") == cfg
 
 
 def test_export_weights_fp16_loads_into_model(tmp_path) -> None:
     from facedet.zoo import load_state
 
     recs = square_records(tmp_path / "data", n=8)
-    cfg = apply_overrides(Config(), BASE + ["train.epochs=1"])
+    cfg = apply_overrides(SCRFD_DEFAULTS, BASE + ["train.epochs=1"])
     t = _trainer(cfg, recs, tmp_path / "run")
     t.fit()
     out = export_weights(tmp_path / "run" / "last.pt", tmp_path / "w.pt", half=True, use_ema=False)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from facedet.coders import DistanceCoder
+from facedet.families.scrfd import SCRFD_ANCHOR_SIZES
 from facedet.models.outputs import HeadOutputs
+from facedet.priors import AnchorGrid
 
 
 def _flatten(x: torch.Tensor, per_anchor: int) -> torch.Tensor:
@@ -16,8 +19,12 @@ def _flatten(x: torch.Tensor, per_anchor: int) -> torch.Tensor:
 class TinyDet(nn.Module):
     """Five stride-2 convs and per-level 3x3 predictors; returns :class:`HeadOutputs` like SCRFD."""
 
+    family = "scrfd"
+    preset = None
     strides = (8, 16, 32)
     num_anchors = 2
+    anchors = AnchorGrid(strides, SCRFD_ANCHOR_SIZES)
+    coder = DistanceCoder()
     input_mean = 127.5
     input_std = 128.0
     input_rgb = True

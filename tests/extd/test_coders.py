@@ -9,7 +9,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from facedet.coders import SSDBoxCoder, decode, decode_np, encode, encode_np
+from facedet.coders import DeltaCoder, decode, decode_np, encode, encode_np
 
 
 def test_hand_computed_offsets():
@@ -32,7 +32,7 @@ def test_round_trip(vals):
     a = torch.cat([a[:, :2], a[:, :2] + a[:, 2:] + 1], 1)
     g = torch.tensor(vals[4:]).reshape(1, 4)
     g = torch.cat([g[:, :2], g[:, :2] + g[:, 2:] + 1], 1)
-    coder = SSDBoxCoder()
+    coder = DeltaCoder()
     assert torch.allclose(coder.decode(coder.encode(g, a), a), g, atol=1e-3)
     gn, an = g.double().numpy(), a.double().numpy()
     assert np.allclose(coder.decode_np(coder.encode_np(gn, an), an), gn, atol=1e-6)

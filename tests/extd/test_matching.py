@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from facedet.assigners.max_iou import MaxIoUAssigner
+from facedet.assigners.s3fd import S3FDMatcher
 
 
 def boxes(*rows):
@@ -16,10 +16,10 @@ def test_threshold_and_forced_best_anchor():
     # face 0 overlaps anchor 0 with IoU 100/400 = 0.25 and anchor 1 with 1.0
     # face 1 overlaps anchor 3 only with IoU 25/175 (= 0.143): forced onto anchor 3
     gt = boxes([0, 0, 20, 20], [55, 55, 65, 65])
-    res = MaxIoUAssigner(compensate=False)(anchors, gt)
+    res = S3FDMatcher(compensate=False)(anchors, gt)
     assert res.labels.tolist() == [0, 1, 0, 1]
     assert res.gt_index[1] == 0 and res.gt_index[3] == 1
-    assert res.max_iou[3] == 2.0 and abs(res.max_iou[0] - 0.25) < 1e-6
+    assert res.quality[3] == 2.0 and abs(res.quality[0] - 0.25) < 1e-6
 
 
 def test_scale_compensation_counts_and_picks_highest_iou():
@@ -34,20 +34,20 @@ def test_scale_compensation_counts_and_picks_highest_iou():
         [300, 300, 301, 301],  # nothing
     )
     gt = boxes([0, 0, 20, 20], [100, 100, 110, 110])
-    res = MaxIoUAssigner()(anchors, gt)
+    res = S3FDMatcher()(anchors, gt)
     # B's best anchor (index 4) has IoU 100/500 = 0.2 < 0.35: forced positive; counts nothing for N
-    assert abs(float(res.max_iou[1]) - 0.25) < 1e-6
+    assert abs(float(res.quality[1]) - 0.25) < 1e-6
     n = ((torch.tensor([1.0, 0.2]) >= 0.35).sum() + (torch.tensor([1.0, 0.2]) >= 0.5).sum()) // 2
     assert n == 1
     assert res.labels.tolist() == [1, 1, 0, 1, 1, 0]
-    plain = MaxIoUAssigner(compensate=False)(anchors, gt)
+    plain = S3FDMatcher(compensate=False)(anchors, gt)
     assert plain.labels.tolist() == [1, 0, 0, 1, 1, 0]
 
 
 def test_shared_best_anchor_goes_to_last_face_and_empty_gt():
     anchors = boxes([0, 0, 10, 10], [40, 40, 50, 50])
     gt = boxes([0, 0, 10, 12], [0, 0, 12, 10])  # both faces' best anchor is anchor 0
-    res = MaxIoUAssigner()(anchors, gt)
+    res = S3FDMatcher()(anchors, gt)
     assert res.gt_index[0] == 1 and res.labels[0] == 1
-    empty = MaxIoUAssigner()(anchors, torch.zeros(0, 4))
+    empty = S3FDMatcher()(anchors, torch.zeros(0, 4))
     assert empty.labels.tolist() == [0, 0] and empty.gt_index.tolist() == [-1, -1]

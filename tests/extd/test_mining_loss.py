@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from facedet.criteria.multibox import MultiBoxCriterion
+from facedet.families.extd import build_extd
 from facedet.losses.multibox import background_loss, multibox_loss
-from facedet.models.extd import build_extd
 from facedet.samplers.hard_negative import hard_negative_mask
 
 
@@ -62,7 +62,7 @@ def test_criterion_end_to_end_and_gradients():
     assert model.group[0].expand.weight.grad.abs().sum() > 0
 
     # the criterion's pieces agree with a direct computation
-    anchors = crit.anchors(out.feat_sizes, x.device)
+    anchors = crit.anchors.boxes(out.feat_sizes, x.device)
     labels, reg_t, _ = crit.targets(anchors, targets)
     cls = torch.cat(out.cls, 1).detach()
     pos = labels > 0
@@ -75,26 +75,26 @@ def test_criterion_end_to_end_and_gradients():
 
 
 def test_criterion_ignore_regions():
-    crit = MultiBoxCriterion(ignore_iof_thr=0.5)
-    anchors = crit.anchors([(4, 4)] + [(1, 1)] * 5, "cpu")
+    grid = build_extd("extd_fpn_32").anchors
+    crit = MultiBoxCriterion(grid, ignore_iof_thr=0.5)
+    anchors = crit.anchors.boxes([(4, 4)] + [(1, 1)] * 5, "cpu")
     _, _, valid = crit.targets(anchors, [{"boxes": torch.tensor([[0.0, 0.0, 16, 16]]),
                                           "ignore": torch.tensor([[0.0, 0.0, 8, 8]])}])
     # the first stride-4 anchor (cx=cy=2, side 16: -6..10) has IoF 64/256 = 0.25 with the region
     assert bool(valid[0, 0]) and valid.shape == (1, 16 + 5)
-    crit2 = MultiBoxCriterion(ignore_iof_thr=0.2)
+    crit2 = MultiBoxCriterion(grid, ignore_iof_thr=0.2)
     _, _, valid2 = crit2.targets(anchors, [{"boxes": torch.tensor([[0.0, 0.0, 16, 16]]),
                                             "ignore": torch.tensor([[0.0, 0.0, 8, 8]])}])
     assert not bool(valid2[0, 0])
 
 
 def test_recipe_scaling_and_overrides():
-    from facedet.config import Config, apply_overrides
-    from facedet.models.extd import PAPER_RECIPE, build_criterion
+    from facedet.config import Config
+    from facedet.families.extd import PAPER_RECIPE, build_criterion
 
     r = PAPER_RECIPE.scaled(iterations=2400, batch_size=4)
     assert r.lr_steps == (1200, 1800) and math.isclose(r.lr, 2.5e-4) and r.iterations == 2400
-    ov = r.to_overrides(num_images=1000)  # 250 iterations per epoch
-    cfg = apply_overrides(Config(), ov)
+    cfg = r.apply(Config(), num_images=1000)  # 250 iterations per epoch
     assert cfg.train.epochs == 10 and cfg.train.milestones == (5, 7) and cfg.train.max_steps == 2400
     assert cfg.train.milestone_iters == (1200, 1800)  # the exact iterations win over the rounded epochs
     assert cfg.train.batch_size == 4 and cfg.train.warmup_iters == 0

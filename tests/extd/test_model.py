@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from facedet.models.extd import EXTD, PARAMS, PRESETS, RELEASED, build_extd
+from facedet.families.extd import EXTD, PARAMS, PRESETS, RELEASED, build_extd
 from facedet.priors import feat_sizes_for
 
 
@@ -68,7 +68,8 @@ def test_head_outputs_layout_and_maxout():
 
 def test_anchor_count_at_640():
     m = build_extd("extd_fpn_64")
-    assert m.anchor_sizes == (16, 32, 64, 128, 256, 512) and m.strides == (4, 8, 16, 32, 64, 128)
+    assert m.anchors.sizes == ((16,), (32,), (64,), (128,), (256,), (512,)) and m.strides == (4, 8, 16, 32, 64, 128)
+    assert m.anchors.offsets == (0.5,) * 6 and m.anchors.ratios == (1.0,)
     assert sum(h * w for h, w in feat_sizes_for((640, 640), m.strides)) == 34_125
     assert sum(h * w for h, w in feat_sizes_for((480, 640), m.strides)) == 25_600
 

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from facedet.convert.extd import (
+from facedet.families.extd import build_extd
+from facedet.families.extd.convert import (
     convert_extd_state,
     extd_from_official,
     load_extd_official,
     official_key_to_ours,
     read_official_state,
 )
-from facedet.models.extd import build_extd
 from tests.conftest import shared_path
 
 from .reference_forward import reference_forward
@@ -64,8 +64,8 @@ def test_strict_import_errors(tmp_path):
 def test_official_model_finds_a_real_face():
     import cv2
 
-    from facedet.models.extd.decode import decode_extd
     from facedet.ops.boxes import box_iou_np
+    from tests.decode_helpers import decode
 
     model = extd_from_official(shared_path("weights", "extd", "EXTD_32.pth"))
     gt_file = shared_path("data", "widerface", "wider_face_split", "wider_face_val_bbx_gt.txt")
@@ -80,7 +80,7 @@ def test_official_model_finds_a_real_face():
     mean = np.asarray(model.input_mean, dtype=np.float32)
     x = torch.from_numpy((small[..., ::-1].astype(np.float32) - mean).transpose(2, 0, 1).copy())
     with torch.no_grad():
-        boxes, scores = decode_extd(model(x[None]), model)[0]
+        boxes, scores = decode(model(x[None]), model, top_k=750)[0]
     confident = boxes[scores > 0.8] / s
     assert len(confident) >= 3
     assert (box_iou_np(confident, gt).max(axis=1) > 0.4).mean() > 0.8
@@ -91,17 +91,18 @@ def test_training_targets_agree_with_the_official_network():
     on EXTD-augmented crops of real WIDER train images, the official weights' MultiBox loss (cls and
     box) is far below a random network's. Measured: official 3.3 (cls 1.7, box 1.6), random 8.0."""
     from facedet import zoo
-    from facedet.config import Config, apply_overrides
+    from facedet.config import apply_overrides
     from facedet.data import load_dataset
     from facedet.data.loader import FaceDataset, collate
-    from facedet.engine.recipes import training_parts
+    from facedet.families import default_config, family_of
 
     root = shared_path("data", "widerface")
     official = extd_from_official(shared_path("weights", "extd", "EXTD_32.pth")).eval()
     torch.manual_seed(0)
     random_net = zoo.build_model("extd_fpn_32").eval()
-    cfg = apply_overrides(Config(), ["data.input_size=320", "data.photometric=false"])
-    criterion, transform = training_parts(official, cfg)
+    cfg = apply_overrides(default_config("extd_fpn_32"), ["data.input_size=320", "data.photometric=false"])
+    family = family_of(official)
+    criterion, transform = family.criterion(official, cfg), family.augment(official, cfg.data)
     records = [r for r in load_dataset(root, "train") if len(r.boxes)][:8]
     ds = FaceDataset(records, transform, official.input_mean, official.input_std, official.input_rgb, seed=0)
     images, targets = collate([ds[(0, i)] for i in range(len(records))])

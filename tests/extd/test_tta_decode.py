@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
 
 import numpy as np
 import torch
 
-from facedet.models.extd.decode import decode_extd, decode_extd_np, extd_anchors
+from facedet.families.extd import build_extd
 from facedet.models.outputs import HeadOutputs
 from facedet.tta import PyramidTest, box_vote, flip_detect, max_shrink_extd
+from tests.decode_helpers import decode, frames, post_of
 
 
 def test_box_vote_hand_computed():
@@ -30,7 +30,7 @@ def test_box_vote_hand_computed():
 
 
 def test_pyramid_scales_follow_reference_rules():
-    t = PyramidTest()
+    t = PyramidTest(max_shrink=max_shrink_extd)
     m = math.sqrt(1700 * 1200 / (768 * 1024))
     assert np.allclose(t.scales(768, 1024), [1.0, 0.5, m])
     m = max_shrink_extd(200, 300)  # 5.83: enlarge x2, x4, then m
@@ -48,7 +48,7 @@ def test_pyramid_size_gates_and_flip():
 
     image = np.zeros((768, 1024, 3), np.uint8)
     image[0, -1] = 7  # marks the mirrored pass
-    passes = PyramidTest().passes(detect, image)
+    passes = PyramidTest(max_shrink=max_shrink_extd).passes(detect, image)
     # base (2) + flipped (2) + shrunk, big faces only (1) + enlarged, small faces only (1)
     assert len(passes) == 6 and len(calls) == 4
     assert calls[1][2] == 7  # the second pass saw the mirrored image
@@ -71,16 +71,16 @@ def _outputs(feat_sizes, hot):
 
 
 def test_decode_torch_and_numpy_agree_with_anchors():
-    model = SimpleNamespace(strides=(4, 8, 16, 32, 64, 128), anchor_sizes=(16, 32, 64, 128, 256, 512),
-                            anchor_offset=0.5, variances=(0.1, 0.2))
+    model = build_extd("extd_fpn_32")  # anchors 16 .. 512 on strides 4 .. 128, cell centres
     sizes = [(16, 16), (8, 8), (4, 4), (2, 2), (1, 1), (1, 1)]
     out = _outputs(sizes, {256 + 9: 5.0, 256 + 10: 3.0, 5: 2.0})
-    boxes, scores = decode_extd(out, model)[0]
-    anchors = extd_anchors(sizes).numpy()
+    boxes, scores = decode(out, model)[0]
+    anchors = model.anchors.boxes_np(sizes)
     # level-1 row 9 = (y 1, x 1): centre (12, 12), side 32; row 10 overlaps it (IoU 0.6 > 0.3): suppressed
     assert np.allclose(anchors[256 + 9], [-4, -4, 28, 28])
     assert np.allclose(boxes, anchors[[256 + 9, 5]])
     assert np.allclose(scores, [1 / (1 + math.exp(-5)), 1 / (1 + math.exp(-2))], atol=1e-6)
-    nb, ns = decode_extd_np([c[0].numpy() for c in out.cls], [r[0].numpy() for r in out.reg], sizes)
-    assert np.allclose(nb, boxes) and np.allclose(ns, scores)
-    assert len(decode_extd(out, model, score_thr=0.9)[0][1]) == 1
+    arrays = {f"{k}_{i}": t.numpy() for k, part in (("cls", out.cls), ("reg", out.reg)) for i, t in enumerate(part)}
+    (npd,) = post_of(model).numpy(arrays, frames(1, (64, 64)))
+    assert np.allclose(npd.boxes, boxes) and np.allclose(npd.scores, scores)
+    assert len(decode(out, model, score_thr=0.9)[0][1]) == 1

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from facedet.criteria.group_sampling import GroupSamplingCriterion, reference_scale
+from facedet.coders import DETECTRON_MAX_LOG_WH, VARIANCE_FREE, DeltaCoder
+from facedet.criteria.sampled import SampledCriterion
 from facedet.eval.wider_gt import GtImage, WiderGroundTruth
-from facedet.models.group_sampling import (
+from facedet.families.group_sampling import (
     GroupedFastRCNN,
     GroupedFastRCNNCriterion,
     build,
@@ -19,11 +20,13 @@ from facedet.models.group_sampling import (
     pyramid_scales,
     refine,
 )
-from facedet.models.group_sampling.scale_eval import evaluate_scales
+from facedet.families.group_sampling.scale_eval import evaluate_scales
 from facedet.models.outputs import HeadOutputs
-from facedet.samplers.group import GroupSampler
+from facedet.priors import AnchorGrid
+from facedet.samplers.group import GroupSampler, reference_scale
 from facedet.samplers.ohem import OHEMSampler
 from facedet.samplers.random import AllSampler, RandomSampler
+from tests.decode_helpers import decode
 
 TINY = {"widths": (8, 16, 32, 64), "neck_channels": 16, "head_channels": 16}
 LN2 = math.log(2.0)
@@ -41,8 +44,9 @@ def hand_outputs(pos_delta: tuple[float, float, float, float] = (0, 0, 0, 0)) ->
     return HeadOutputs([torch.zeros(1, 8, 2)], [reg], None, [(2, 2)])
 
 
-def crit(**kw) -> GroupSamplingCriterion:
-    return GroupSamplingCriterion((16,), ((16.0, 32.0),), (0.5,), **kw)
+def crit(**kw) -> SampledCriterion:
+    return SampledCriterion(AnchorGrid((16,), ((16.0, 32.0),), offsets=(0.5,)),
+                            DeltaCoder(VARIANCE_FREE, DETECTRON_MAX_LOG_WH), **kw)
 
 
 TARGET = [{"boxes": torch.tensor([[0.0, 0.0, 16.0, 16.0]])}]
@@ -107,7 +111,7 @@ def synthetic_batch(n: int = 2, size: int = 64, seed: int = 0):
 def test_training_smoke_loss_decreases():
     torch.manual_seed(0)
     model = build("fpn_finest", 18, level=2, **TINY)
-    criterion = GroupSamplingCriterion.from_model(model, sampler=GroupSampler(num=64, mode="wrs"))
+    criterion = SampledCriterion.from_model(model, sampler=GroupSampler(num=64, mode="wrs"))
     images, targets = synthetic_batch()
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     losses = []
@@ -176,9 +180,8 @@ def test_scale_eval_at_s():
 def test_two_stage_detector_trains_both_stages_and_decodes_with_the_ensemble():
     """``second_stage=True``: the recipe's criterion adds the grouped Fast R-CNN loss on the proposals,
     gradients reach both stages, and the family decoder scores with the two-stage mean."""
-    from facedet.decoders import decode_family
-    from facedet.models.group_sampling.fast_rcnn import TwoStageCriterion
-    from facedet.models.group_sampling.recipe import build_criterion
+    from facedet.families.group_sampling.fast_rcnn import TwoStageCriterion
+    from facedet.families.group_sampling.recipe import build_criterion
 
     torch.manual_seed(0)
     model = build("fpn_finest", 18, level=2, second_stage=True, rcnn_fc=32, **TINY)
@@ -198,7 +201,7 @@ def test_two_stage_detector_trains_both_stages_and_decodes_with_the_ensemble():
         out = model(images)
         model.rcnn.cls.weight.zero_()
         model.rcnn.cls.bias.zero_()
-        (boxes, scores), _ = decode_family(out, model, score_thr=0.0, nms_thr=1.0)
+        (boxes, scores), _ = decode(out, model, score_thr=0.0, nms_thr=1.0)
         one_stage = build("fpn_finest", 18, level=2, **TINY).eval()
         one_stage.load_state_dict({k: v for k, v in model.state_dict().items() if not k.startswith("rcnn.")})
         props = proposals(one_stage(images), one_stage)[0]
@@ -215,13 +218,13 @@ def test_sampling_stream_state_round_trip():
     images, targets = synthetic_batch()
     with torch.no_grad():
         out = model(images)
-    crit = GroupSamplingCriterion.from_model(model, sampler=GroupSampler(num=8), seed=3)
+    crit = SampledCriterion.from_model(model, sampler=GroupSampler(num=8), seed=3)
     assert crit.rng_state() is None
     crit(out, targets)
     state = crit.rng_state()
     expect = crit(out, targets)["loss"]
-    other = GroupSamplingCriterion.from_model(model, sampler=GroupSampler(num=8), seed=99)
+    other = SampledCriterion.from_model(model, sampler=GroupSampler(num=8), seed=99)
     other.set_rng_state(state)
     assert torch.equal(other(out, targets)["loss"], expect)
-    fresh = GroupSamplingCriterion.from_model(model, sampler=GroupSampler(num=8), seed=99)
+    fresh = SampledCriterion.from_model(model, sampler=GroupSampler(num=8), seed=99)
     assert not torch.equal(fresh(out, targets)["loss"], expect)

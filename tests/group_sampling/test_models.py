@@ -6,9 +6,8 @@ import pytest
 import torch
 
 from facedet.analysis.flops import count_complexity
-from facedet.criteria.group_sampling import multi_level_anchors
+from facedet.families.group_sampling import PRESETS, VARIANTS, build
 from facedet.models.backbones.resnet_classic import ResNet, load_torchvision_checkpoint
-from facedet.models.group_sampling import PRESETS, VARIANTS, build
 from facedet.models.heads.rpn_head import DilatedRPNHead, RPNHead
 from facedet.models.necks.fpn import FPN
 
@@ -100,7 +99,7 @@ def test_variant_forward_shapes_match_priors(variant: str):
     extra = {"anchor_strides": (4, 8, 8, 16)} if variant == "fpn_single" else {}
     model = build(variant, 18, level=2, **TINY, **extra).eval()
     out = model(torch.randn(1, 3, 64, 96))
-    anchors, sizes = multi_level_anchors(out.feat_sizes, model.strides, model.anchor_sizes, model.anchor_offsets)
+    anchors, sizes = model.anchors.boxes(out.feat_sizes), model.anchors.anchor_sizes(out.feat_sizes)
     rows = sum(c.shape[1] for c in out.cls)
     assert rows == anchors.shape[0] == sizes.shape[0]
     assert all(c.shape[-1] == 2 for c in out.cls) and all(r.shape[-1] == 4 for r in out.reg)
@@ -121,12 +120,12 @@ def test_strided_variant_subsamples_the_finest_maps():
     feats = model.features(x)
     (cmap, rmap), = model.head.forward_maps(feats)
     out = model.head_outputs(feats)
-    assert model.strides == (4, 8, 16, 32) and model.anchor_offsets == (0.5, 0.25, 0.125, 0.0625)
+    assert model.strides == (4, 8, 16, 32) and model.anchors.offsets == (0.5, 0.25, 0.125, 0.0625)
     # level 2 (anchor 64, stride 16): row (y, x) = anchor 2's channels of the P2 map at (4y, 4x)
     assert torch.allclose(out.cls[2][0, 1 * 6 + 2], cmap[0, 4:6, 4, 8])
     assert torch.allclose(out.reg[3][0, 1 * 3 + 1], rmap[0, 12:16, 8, 8])
     # the anchor of that row is centred on the P2 cell it reads: ((8 + 0.5) * 4, (4 + 0.5) * 4)
-    anchors, _ = multi_level_anchors(out.feat_sizes, model.strides, model.anchor_sizes, model.anchor_offsets)
+    anchors = model.anchors.boxes(out.feat_sizes)
     start = 16 * 24 + 8 * 12
     a = anchors[start + 1 * 6 + 2]
     assert torch.allclose((a[:2] + a[2:]) / 2, torch.tensor([34.0, 18.0])) and float(a[2] - a[0]) == 64.0
@@ -143,7 +142,7 @@ def test_presets_names_and_bad_config():
 def test_mobilenet_backbone_takes_scrfd_backbone_weights():
     """The MobileNet option: SCRFD-500M's backbone keys load strictly, strides 4..32 feed the FPN, and
     the input normalisation follows the backbone (SCRFD's 127.5 / 128)."""
-    from facedet.models.scrfd import scrfd_500m
+    from facedet.families.scrfd.presets import scrfd_500m
 
     src = scrfd_500m()
     m = build("fpn_finest", 18, level=2, backbone="mobilenet", neck_channels=16, head_channels=16)
@@ -178,8 +177,9 @@ def test_complexity_matches_paper(name: str, gmacs: float, mparams: float | None
 
 def test_zoo_registration():
     from facedet import zoo
+    from facedet.families import family_of
 
-    zoo.register_family("group_sampling", "facedet.models.group_sampling")
+    assert family_of("gs_fpn_finest_dc_r50").name == "group_sampling"
     assert "gs_fpn_finest_dc_r50" in zoo.list_models()
     assert zoo.published("gs_fpn_finest_r50")["all"] == 82.8
     model = zoo.build_model("gs_fpn_finest_r18", **TINY)

@@ -30,7 +30,7 @@ def test_two_pass_hand_case():
     res = TwoPassAssigner(0.6, 0.4)(anchors, gt)
     assert res.labels.tolist() == [1, -1, 1, 1, -1, 0, 0, 1, -1]
     assert res.gt_index[res.pos].tolist() == [0, 1, 2, 5]
-    assert math.isclose(float(res.max_iou[3]), 100 / 220, rel_tol=1e-6)
+    assert math.isclose(float(res.quality[3]), 100 / 220, rel_tol=1e-6)
     one_pass = TwoPassAssigner(0.6, 0.4, second_pass=False)(anchors, gt)
     assert one_pass.labels.tolist() == [1, -1, 1, -1, -1, 0, 0, 1, -1]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from facedet.families.scrfd.presets import PRESETS
 from facedet.models.heads.scrfd_head import CLS_BIAS_INIT, SCRFDHead
 from facedet.models.outputs import HeadOutputs
-from facedet.models.scrfd import PRESETS
 
 # spec scrfd.md §8: (total, backbone, neck, head) trainable parameters
 SPEC_PARAMS = {

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from facedet.cli import main
-from facedet.convert.scrfd_onnx import import_scrfd_onnx
+from facedet.families.scrfd.onnx_import import import_scrfd_onnx
 from facedet.zoo import build_model, load_model
 from tests.conftest import shared_path
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import sys
-import types
 from pathlib import Path
 
 import pytest
 import torch
 
 from facedet import zoo
+from facedet.families import FAMILIES, family_of
+from facedet.families.base import Family, ZooEntry
 from tests.conftest import shared_path
 
 
@@ -77,11 +77,13 @@ def test_download_without_url_says_where(tmp_path: Path) -> None:
     assert zoo.download_weights("scrfd_10g", cache_dir=tmp_path) == tmp_path / "scrfd_10g.onnx"
 
 
-def test_register_family_with_importer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A family module with PRESETS/PUBLISHED plus an importer for its official files: one line."""
-    fam = types.ModuleType("fake_family")
-    fam.PRESETS = {"tiny_net": lambda: torch.nn.Conv2d(3, 2, 1)}
-    fam.PUBLISHED = {"tiny_net": {"hard": 50.0}}
+def _unused(*args: object) -> None:
+    raise AssertionError("not called by the zoo")
+
+
+def test_a_family_object_plugs_its_zoo_and_importer_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A family with a zoo table (constructor, published numbers, importer of its official files) is one
+    entry of ``FAMILIES``; the zoo lists, builds and loads its presets with no other change."""
     imported = []
 
     def importer(model: torch.nn.Module, path: Path) -> None:
@@ -89,30 +91,26 @@ def test_register_family_with_importer(tmp_path: Path, monkeypatch: pytest.Monke
         model.load_state_dict({"weight": state["w"], "bias": state["b"]})
         imported.append(path)
 
-    fam.IMPORTER = importer
-    monkeypatch.setitem(sys.modules, "fake_family", fam)
-    monkeypatch.setattr(zoo, "_FAMILIES", dict(zoo._FAMILIES))
-    monkeypatch.setattr(zoo, "_ZOO", None)
-    zoo.register_family("fake", "fake_family")
+    table = {"tiny_net": ZooEntry(lambda: torch.nn.Conv2d(3, 2, 1), {"hard": 50.0}, None, importer)}
+    fake = Family("fake", table, criterion=_unused, augment=_unused, postprocess=_unused)
+    monkeypatch.setitem(FAMILIES, "fake", fake)
     assert "tiny_net" in zoo.list_models() and "scrfd_500m" in zoo.list_models()
     assert zoo.published("tiny_net") == {"hard": 50.0}
+    assert family_of("tiny_net") is fake
     official = tmp_path / "official.pth"
     torch.save({"w": torch.ones(2, 3, 1, 1), "b": torch.zeros(2)}, official)
     model = zoo.load_model("tiny_net", official)  # keys are not ours -> the importer
-    assert imported == [official] and float(model.weight.sum()) == 6.0
+    assert imported == [official] and float(model.weight.sum().detach()) == 6.0
+    assert model.preset == "tiny_net"
     ours = tmp_path / "ours.pt"
     torch.save({"model": model.state_dict()}, ours)
     zoo.load_model("tiny_net", ours)  # our own checkpoint: loaded directly
     assert len(imported) == 1
 
 
-def test_extd_family_one_liner(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The line the lead adds for EXTD works with its official checkpoints (skips without them)."""
+def test_extd_zoo_loads_the_official_checkpoint() -> None:
+    """The EXTD family's zoo entry imports its official checkpoints (skips without them)."""
     weights = shared_path("weights", "extd", "EXTD_32.pth")
-    pytest.importorskip("facedet.convert.extd")
-    monkeypatch.setattr(zoo, "_FAMILIES", dict(zoo._FAMILIES))
-    monkeypatch.setattr(zoo, "_ZOO", None)
-    zoo.register_family("extd", "facedet.models.extd", "facedet.convert.extd:load_extd_official")
     model = zoo.load_model("extd_fpn_32", weights)
     assert sum(p.numel() for p in model.parameters()) == 62_939
 

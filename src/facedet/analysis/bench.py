@@ -119,6 +119,7 @@ def format_table(rows: list[BenchRow], reference: str = "ours:scrfd_500m", ref_b
 def stage_breakdown(detector, img: np.ndarray, runs: int = 30) -> dict[str, float]:
     """Median ms per stage of a ``FaceDetector`` on the ONNX Runtime backend: the same calls
     ``detect`` makes (letterbox, normalise, network, decode+NMS), timed one by one."""
+    from ..postprocess import Frame
     from ..preprocess import normalize
 
     if detector.ort is None:
@@ -132,12 +133,9 @@ def stage_breakdown(detector, img: np.ndarray, runs: int = 30) -> dict[str, floa
         t1 = time.perf_counter()
         blob = normalize([canvas], detector.mean, detector.std, detector.rgb, out=blob)
         t2 = time.perf_counter()
-        scores, boxes, kps = detector.ort(blob)
+        arrays = detector.ort.run(blob)
         t3 = time.perf_counter()
-        ch, cw = blob.shape[2:]
-        sizes = [(-(-ch // s), -(-cw // s)) for s in detector.post.strides]
-        detector.post([x[0] for x in scores], [x[0] for x in boxes], None if kps is None else [x[0] for x in kps],
-                      sizes, scale, (h, w))
+        detector.post.numpy(arrays, [Frame(scale, (h, w), canvas.shape[:2])])
         t4 = time.perf_counter()
         for k, a, b in (("letterbox", t0, t1), ("normalise", t1, t2), ("network", t2, t3), ("postprocess", t3, t4)):
             times[k].append((b - a) * 1e3)

@@ -117,3 +117,12 @@ def scrfd_breakdown(c: Complexity) -> dict[str, int]:
                          "backbone.layer3", "backbone.layer4", "neck", "bbox_head"])
     parts["backbone.stem"] += parts.pop("backbone.maxpool")
     return parts
+
+
+def module_breakdown(c: Complexity) -> dict[str, int]:
+    """MACs per top-level sub-module (``backbone``, ``neck``, ``head`` ...), in registration order."""
+    parts: dict[str, int] = {}
+    for name, macs in c.per_module.items():
+        top = name.split(".", 1)[0]
+        parts[top] = parts.get(top, 0) + macs
+    return parts

@@ -5,6 +5,8 @@ candidates; the IoU threshold is their mean + unbiased std; a candidate is posit
 reaches the threshold and its centre lies inside the gt by more than ``centre_eps`` times
 ``sqrt(gt area)`` (SCRFD mode 0; standard ATSS uses an absolute 0.01 px instead, ``normalised=False``).
 An anchor positive for several gts takes the one with the highest IoU. Fully vectorised per image.
+The result is an :class:`Assignment`: labels 1 / 0 (ATSS ignores nothing itself), the assigned gt
+(-1 for background) and its IoU (0 for background).
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ import torch
 
 from facedet.ops.boxes import box_iou
 
+from .base import Assignment
+
 
 class ATSSAssigner:
-    """Adaptive training sample selection; returns the assigned gt index per anchor (-1 = background)."""
+    """Adaptive training sample selection; ``assigner(anchors, num_per_level, gt) -> Assignment``."""
 
     def __init__(self, topk: int = 9, centre_eps: float = 0.001, normalised: bool = True) -> None:
         self.topk = topk
@@ -26,11 +30,8 @@ class ATSSAssigner:
 
     def __call__(
         self, anchors: torch.Tensor, num_per_level: Sequence[int], gt_boxes: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Assign ``anchors (A, 4)`` (levels concatenated) to ``gt_boxes (G, 4)``.
-
-        Returns ``(assigned (A,) long gt index or -1, iou (A,) IoU with the assigned gt or 0)``.
-        """
+    ) -> Assignment:
+        """Assign ``anchors (A, 4)`` (levels concatenated) to ``gt_boxes (G, 4)``."""
         num_anchors = anchors.shape[0]
         if sum(num_per_level) != num_anchors:
             raise ValueError(f"num_per_level sums to {sum(num_per_level)}, anchors has {num_anchors} rows")
@@ -38,7 +39,7 @@ class ATSSAssigner:
         best_iou = anchors.new_zeros((num_anchors,))
         num_gt = gt_boxes.shape[0]
         if num_gt == 0 or num_anchors == 0:
-            return assigned, best_iou
+            return Assignment((assigned >= 0).long(), assigned, best_iou)
 
         ious = box_iou(anchors, gt_boxes)  # (A, G)
         a_ctr = (anchors[:, :2] + anchors[:, 2:]) / 2
@@ -86,4 +87,4 @@ class ATSSAssigner:
         pos = max_iou > float("-inf")
         assigned[pos] = argmax[pos]
         best_iou[pos] = max_iou[pos]
-        return assigned, best_iou
+        return Assignment((assigned >= 0).long(), assigned, best_iou)

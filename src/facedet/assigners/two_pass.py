@@ -1,7 +1,8 @@
 """Two-pass max-IoU anchor matching of Group Sampling (paper §4.1, spec §5.2).
 
-Pass 1, with ``C(i) = max_j IoU(anchor_i, gt_j)``: label 1 if ``C(i) >= pos_iou`` (λ1), -1 (ignored)
-if ``neg_iou <= C(i) < pos_iou``, 0 if ``C(i) < neg_iou`` (λ2). Pass 2: every gt j still without a
+Pass 1 is :class:`ThresholdMatcher` ``([neg_iou, pos_iou], [0, -1, 1])``: with
+``C(i) = max_j IoU(anchor_i, gt_j)``, label 1 if ``C(i) >= pos_iou`` (λ1), -1 (ignored) if
+``neg_iou <= C(i) < pos_iou``, 0 if ``C(i) < neg_iou`` (λ2). Pass 2: every gt j still without a
 positive anchor takes one anchor i that (1) is not positive for another gt, (2) has
 ``IoU(i, j) >= neg_iou`` and (3) has j as its best gt; among those we take the highest IoU (our
 choice, the paper leaves it open; ties -> lowest anchor index). Because of (3) the anchors chosen
@@ -19,37 +20,18 @@ from dataclasses import dataclass
 import torch
 
 from ..ops.boxes import box_iou
-
-
-@dataclass
-class TwoPassResult:
-    """Per anchor: ``labels`` 1 / 0 / -1 (ignore), ``gt_index`` (best gt, -1 without gts), ``max_iou``."""
-
-    labels: torch.Tensor
-    gt_index: torch.Tensor
-    max_iou: torch.Tensor
-
-    @property
-    def pos(self) -> torch.Tensor:
-        return self.labels == 1
+from .base import Assignment, covered
+from .threshold import ThresholdMatcher
 
 
 def ignore_mask(anchors: torch.Tensor, ignore: torch.Tensor | None, iof: float) -> torch.Tensor:
     """Anchors whose intersection with some ignore box covers ``>= iof`` of the anchor's area."""
-    out = torch.zeros(anchors.shape[0], dtype=torch.bool, device=anchors.device)
-    if ignore is None or ignore.numel() == 0 or iof <= 0:
-        return out
-    ignore = ignore.to(anchors).reshape(-1, 4)
-    lt = torch.maximum(anchors[:, None, :2], ignore[None, :, :2])
-    rb = torch.minimum(anchors[:, None, 2:], ignore[None, :, 2:])
-    inter = (rb - lt).clamp(min=0).prod(-1)
-    area = (anchors[:, 2:] - anchors[:, :2]).prod(-1).clamp(min=1e-6)
-    return (inter / area[:, None]).amax(1) >= iof
+    return covered(anchors, ignore, iof, inclusive=True)
 
 
 @dataclass(frozen=True)
 class TwoPassAssigner:
-    """``assigner(anchors (A, 4), gt (G, 4), ignore (M, 4) | None) -> TwoPassResult``."""
+    """``assigner(anchors (A, 4), gt (G, 4), ignore (M, 4) | None) -> Assignment``."""
 
     pos_iou: float = 0.6
     neg_iou: float = 0.4
@@ -60,20 +42,18 @@ class TwoPassAssigner:
         if not 0.0 <= self.neg_iou <= self.pos_iou <= 1.0:
             raise ValueError(f"need 0 <= neg_iou <= pos_iou <= 1, got {self.neg_iou}, {self.pos_iou}")
 
-    def __call__(self, anchors: torch.Tensor, gt: torch.Tensor, ignore: torch.Tensor | None = None) -> TwoPassResult:
+    def __call__(self, anchors: torch.Tensor, gt: torch.Tensor, ignore: torch.Tensor | None = None) -> Assignment:
         a, dev = anchors.shape[0], anchors.device
         gt = gt.to(anchors).reshape(-1, 4)
         ign = ignore_mask(anchors, ignore, self.ignore_iof)
         if gt.shape[0] == 0:
-            labels = torch.zeros(a, dtype=torch.long, device=dev)
-            labels[ign] = -1
-            return TwoPassResult(labels, torch.full((a,), -1, dtype=torch.long, device=dev),
-                                 torch.zeros(a, dtype=anchors.dtype, device=dev))
-        iou = box_iou(anchors, gt)  # (A, G)
-        max_iou, gt_index = iou.max(dim=1)
-        labels = torch.zeros(a, dtype=torch.long, device=dev)
-        labels[max_iou >= self.neg_iou] = -1
-        labels[max_iou >= self.pos_iou] = 1
+            return Assignment.background(a, dev, anchors.dtype).with_ignored(ign)
+        if self.neg_iou < self.pos_iou:
+            first = ThresholdMatcher([self.neg_iou, self.pos_iou], [0, -1, 1])
+        else:  # no ignore band
+            first = ThresholdMatcher([self.pos_iou], [0, 1])
+        res = first.match(box_iou(gt, anchors))
+        labels, gt_index, max_iou = res.labels, res.gt_index, res.quality
         if self.second_pass:
             g = gt.shape[0]
             pos = labels == 1
@@ -85,9 +65,8 @@ class TwoPassAssigner:
                 0, gt_index, score, reduce="amax", include_self=True)
             hit = cand & (score == best[gt_index])
             idx = torch.arange(a, device=dev)
-            first = torch.full((g,), a, dtype=torch.long, device=dev).scatter_reduce(
+            first_hit = torch.full((g,), a, dtype=torch.long, device=dev).scatter_reduce(
                 0, gt_index[hit], idx[hit], reduce="amin", include_self=True)
-            chosen = first[first < a]
-            labels[chosen] = 1
-        labels[ign & (labels != 1)] = -1
-        return TwoPassResult(labels, gt_index, max_iou)
+            labels = labels.clone()
+            labels[first_hit[first_hit < a]] = 1
+        return Assignment(labels, gt_index, max_iou).with_ignored(ign)

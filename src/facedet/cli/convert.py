@@ -18,28 +18,46 @@ def _calibration(paths: list[str], size: int, model: object) -> object:
     return torch.from_numpy(blob)
 
 
+def _guess_preset(src: Path) -> str:
+    from ..families import FAMILIES
+
+    errors = []
+    for fam in FAMILIES.values():
+        if fam.guess_preset is not None:
+            try:
+                return fam.guess_preset(src)
+            except ValueError as err:
+                errors.append(str(err))
+    raise ValueError("; ".join(errors) or f"{src}: no family can guess the preset of this file; pass --model")
+
+
 def _run(args: argparse.Namespace) -> int:
+    import dataclasses
+
     import torch
 
-    from ..convert.scrfd_onnx import guess_preset, import_scrfd_onnx
-    from ..zoo import build_model, list_models, sha256_file
+    from ..zoo import build_model, entry, list_models, sha256_file
 
     torch.set_num_threads(2)
     src = Path(args.onnx)
     if not src.is_file():
         raise FileNotFoundError(f"ONNX file not found: {src}")
-    name = args.model or (src.stem if src.stem in list_models() else guess_preset(src))
+    name = args.model or (src.stem if src.stem in list_models() else _guess_preset(src))
     if name not in list_models():
         raise ValueError(f"unknown --model {name!r} (one of {', '.join(list_models())})")
+    importer = entry(name).importer
+    if importer is None:
+        raise ValueError(f"{name} has no importer of official files")
     model = build_model(name)
-    calib = _calibration(args.calib_images, args.calib_size, model) if args.calib_images else None
-    rep = import_scrfd_onnx(model, src, calibration=calib)
+    options = {"calibration": _calibration(args.calib_images, args.calib_size, model)} if args.calib_images else {}
+    rep = importer(model, src, **options)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"model": model.state_dict(), "arch": name, "config": model.config_dict(),
+    arch = getattr(model, "config", None)
+    torch.save({"model": model.state_dict(), "arch": name,
+                "config": dataclasses.asdict(arch) if dataclasses.is_dataclass(arch) else {},
                 "source": {"file": src.name, "sha256": sha256_file(src)}}, out)
-    print(f"{src.name} -> {out}: {rep.convs} convs, {rep.gn} GN, {rep.bn} BN, {rep.folded_bn} folded BN "
-          f"({'un-folded with calibration' if calib is not None else 'identity BN + bias'}), {rep.scales} scales")
+    print(f"{src.name} -> {out}: {rep}")
     return 0
 
 

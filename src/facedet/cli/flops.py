@@ -10,6 +10,7 @@ def _run(args: argparse.Namespace) -> int:
     import torch
 
     from ..analysis.flops import count_complexity
+    from ..families import family_of
     from ..zoo import build_model
 
     torch.set_num_threads(max(1, args.threads))
@@ -25,10 +26,9 @@ def _run(args: argparse.Namespace) -> int:
     print(f"  params     {c.params:>14,d}  ({c.params / 1e6:.4f} M)")
     print(f"  MACs       {c.macs:>14,d}  ({c.macs / 1e9:.4f} G)")
     print(f"  conv MACs  {c.conv_macs:>14,d}  ({c.conv_macs / 1e9:.4f} G)")
-    if getattr(model, "family", None) == "scrfd":
-        from ..analysis.flops import scrfd_breakdown
-
-        for part, macs in scrfd_breakdown(c).items():
+    breakdown = family_of(model).flops_breakdown
+    if breakdown is not None:
+        for part, macs in breakdown(c).items():
             print(f"    {part:<18s} {macs / 1e9:8.4f} G  {100 * macs / c.macs:5.1f} %")
     return 0
 

@@ -4,10 +4,10 @@ Several ``--data`` folders are mixed (``data.repeats=[2,1]`` repeats them uneven
 ``section.key=value`` (``train.epochs=10 train.lr=0.01``); the resolved config is written to
 ``OUT/config.yaml`` beside the checkpoints. Multi-process: ``torchrun --nproc_per_node N -m facedet train ...``.
 
-Every family trains on the same engine; its criterion and augmentation come from
-``facedet.engine.recipes``. The defaults are SCRFD's schedule: for EXTD add the paper recipe scaled to
-your budget (``--recipe paper --iterations N``), for Group Sampling ``--recipe paper`` (100 epochs) and
-``loss.sampling=gs|random|ohem|focal|wrs|gs_wrs|...``.
+Every family trains on the same engine; its criterion, augmentation and paper recipe come from its
+``Family`` object (``facedet/families/<family>/recipe.py``). The defaults are SCRFD's schedule: for
+EXTD add the paper recipe scaled to your budget (``--recipe paper --iterations N``), for Group
+Sampling ``--recipe paper`` (100 epochs) and ``loss.sampling=gs|random|ohem|focal|wrs|gs_wrs|...``.
 """
 
 from __future__ import annotations
@@ -16,58 +16,45 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-from facedet.config import Config, apply_overrides, load_yaml
+from facedet.config import Config, apply_overrides
+from facedet.families import default_config, family_named, load_config
+from facedet.models.detector import as_detector
 
 
 def load_training_records(path: str | Path, split: str = "train") -> list:
-    """Records of one training source: ``facedet.data.load_dataset`` when available, else dispatch on
-    the layout (WIDER root with ``wider_face_split/``, RetinaFace ``label.txt``, VOC folder)."""
-    try:
-        from facedet.data import load_dataset
-    except ImportError:
-        p = Path(path)
-        if (p / "wider_face_split").is_dir():
-            from facedet.data.wider import load_wider
+    """Records of one training source (a WIDER root, a RetinaFace ``label.txt`` or a VOC folder)."""
+    from facedet.data import load_dataset
 
-            return list(load_wider(p, split))
-        if p.is_file() and p.suffix == ".txt":
-            from facedet.data.retinaface import load_label_txt
-
-            return list(load_label_txt(p))
-        if p.is_dir():
-            from facedet.data.voc import load_voc
-
-            return list(load_voc(p))
-        raise FileNotFoundError(f"training data {path} not found") from None
     return list(load_dataset(path, split))
 
 
-def build_config(args: argparse.Namespace, recipe: list[str] | tuple[str, ...] = ()) -> Config:
-    """Config from ``--config`` YAML (or a resumed run's config.yaml), then the model name, then the
-    family recipe's overrides (``--recipe paper``), then the user's overrides."""
+def base_config(args: argparse.Namespace) -> Config:
+    """``--config`` YAML (or a resumed run's config.yaml) over the model's family defaults, with the
+    model name set; every later step keeps its ``loss`` section typed by the family."""
     out = Path(args.out)
     if args.config:
-        cfg = load_yaml(args.config)
+        cfg = load_config(args.config, args.model)
     elif args.resume and (out / "config.yaml").is_file():
-        cfg = load_yaml(out / "config.yaml")
+        cfg = load_config(out / "config.yaml", args.model)
     else:
-        cfg = Config()
-    cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, name=args.model))
-    return apply_overrides(cfg, [*recipe, *args.overrides])
+        cfg = default_config(args.model)
+    return dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, name=args.model))
 
 
 def run(args: argparse.Namespace) -> int:
+    from facedet import distributed as D
     from facedet import zoo
     from facedet.data.loader import mix_records, trainable
-    from facedet.engine import distributed as D
-    from facedet.engine.recipes import recipe_overrides, training_parts
     from facedet.engine.trainer import Trainer, seed_everything
     from facedet.engine.wider_eval import WiderValEvaluator
+    from facedet.families import family_of
+    from facedet.families.base import Budget
 
     if args.resume and not (Path(args.out) / "last.pt").is_file():
         raise FileNotFoundError(f"--resume: {Path(args.out) / 'last.pt'} does not exist")
     groups = [load_training_records(p) for p in args.data]
-    cfg = build_config(args)
+    base = base_config(args)
+    cfg = apply_overrides(base, args.overrides)
     records = trainable(mix_records(groups, cfg.data.repeats), cfg.data.min_short_side)
     if not records:
         raise ValueError(f"no trainable image (with faces) in {args.data}")
@@ -76,19 +63,26 @@ def run(args: argparse.Namespace) -> int:
                          "(or set train.max_steps / train.batch_size)")
     seed_everything(cfg.train.seed)  # recipes leave the seed alone: the model init does not depend on them
     model = zoo.build_model(cfg.model.name)
+    family = family_of(model)
     if args.recipe == "paper" and not (args.resume and not args.config and (Path(args.out) / "config.yaml").is_file()):
-        family = getattr(model, "family", "scrfd")
-        cfg = build_config(args, recipe_overrides(family, len(records), args.iterations, args.batch))
+        if family.paper_config is None:
+            raise ValueError(f"--recipe paper: the {family.name} family has no published recipe")
+        budget = Budget(len(records), args.iterations, args.batch)
+        cfg = apply_overrides(family.paper_config(base, budget), args.overrides)
         records = trainable(mix_records(groups, cfg.data.repeats), cfg.data.min_short_side)
-    if cfg.eval.backend == "onnx" and getattr(model, "rcnn", None) is not None:
-        raise ValueError("eval.backend=onnx cannot run a two-stage (_rcnn) model: use eval.backend=torch")
-    criterion, transform = training_parts(model, cfg)
     evaluator = None
     if args.val:
         ev = cfg.eval
+        if ev.backend == "onnx":
+            from facedet.export.onnx import export_layout
+
+            error = export_layout(model).export_error
+            if error is not None:
+                raise ValueError(f"eval.backend=onnx: {error}; use eval.backend=torch")
         evaluator = WiderValEvaluator(args.val, ev.max_size, ev.score_thr, ev.nms_thr, ev.max_images, ev.backend)
-    trainer = Trainer(model, criterion, cfg, records, args.out, evaluator=evaluator, progress=not args.no_progress,
-                      transform=transform)
+    augment = family if cfg.data.augment == "auto" else family_named(cfg.data.augment)
+    trainer = Trainer(model, family.criterion(model, cfg), cfg, records, args.out, evaluator=evaluator,
+                      progress=not args.no_progress, transform=augment.augment(as_detector(model), cfg.data))
     if D.is_main():
         sizes = ", ".join(f"{p}: {len(g)}" for p, g in zip(args.data, groups, strict=True))
         print(f"training {cfg.model.name} on {len(records)} images ({sizes}); "
@@ -128,7 +122,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     p.add_argument("--config", help="start from this YAML config instead of the defaults")
     p.add_argument("--recipe", choices=("default", "paper"), default="default",
-                   help="paper: the family's published schedule (EXTD, Group Sampling) before the overrides")
+                   help="paper: the family's published schedule before the overrides")
     p.add_argument("--iterations", type=int, default=0, help="with --recipe paper: scale the schedule to N steps")
     p.add_argument("--batch", type=int, default=0,
                    help="with --recipe paper: images per step (EXTD: lr scaled linearly)")

@@ -1,5 +1,6 @@
-"""The training loop: SGD + warm-up schedule, AMP / channels-last on CUDA, clipping, EMA, DDP,
-atomic resumable checkpoints, CSV / TensorBoard logs, periodic evaluation and best-model tracking.
+"""The training loop: an optimiser factory (SGD by default) + warm-up schedule, AMP / channels-last on
+CUDA, clipping, EMA, DDP, atomic resumable checkpoints, CSV / TensorBoard logs, periodic evaluation
+and best-model tracking.
 
 Checkpoints (``last.pt`` each epoch and every ``save_interval_steps``; ``best.pt`` on a new best
 evaluation) store the loader position, so ``fit(resume=True)`` replays exactly the batches an
@@ -21,15 +22,17 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from facedet import distributed as D
 from facedet.config import Config, dump_yaml, to_dict
 from facedet.data.loader import FaceDataset, ResumableBatchSampler, make_loader
 from facedet.data.records import ImageRecord
-from facedet.data.transforms import Compose, scrfd_train_transforms
-from facedet.engine import distributed as D
+from facedet.data.transforms import Compose
 from facedet.engine.checkpoint import load_checkpoint, rng_state, save_atomic, set_rng_state, unwrap
 from facedet.engine.ema import ModelEMA
 from facedet.engine.logging import RunLogger
+from facedet.engine.optim import OptimizerFactory, by_name
 from facedet.engine.schedule import WarmupSchedule
+from facedet.models.detector import as_detector
 
 Evaluator = Callable[[nn.Module], dict[str, float]]
 
@@ -46,7 +49,10 @@ class Trainer:
 
     ``evaluator(model) -> {metric: value}`` runs on rank 0 every ``cfg.eval.interval`` epochs; the
     value of ``best_metric`` (higher is better) decides ``best.pt``. ``transform``: the augmentation
-    pipeline (default SCRFD's; ``facedet.engine.recipes.training_parts`` gives each family's).
+    pipeline (default: the model family's, ``Family.augment``). ``optimizer``: a factory
+    ``(model, cfg.train) -> Optimizer | [Optimizer, ...]`` (default: ``train.optimizer``, see
+    :mod:`facedet.engine.optim`); the first optimiser is the scheduled one, :meth:`train_step` steps
+    them all and is the override point of trainers that alternate them (architecture search).
     """
 
     def __init__(
@@ -60,6 +66,7 @@ class Trainer:
         best_metric: str = "ap_hard",
         progress: bool = True,
         transform: Compose | None = None,
+        optimizer: OptimizerFactory | None = None,
     ) -> None:
         self.cfg = cfg
         tc = cfg.train
@@ -78,14 +85,18 @@ class Trainer:
         self.criterion = criterion
         self.ddp = nn.parallel.DistributedDataParallel(model, device_ids=[self.device] if self.cuda else None) \
             if D.is_dist() else None
-        self.optimizer = torch.optim.SGD(model.parameters(), lr=tc.lr, momentum=tc.momentum,
-                                         weight_decay=tc.weight_decay)
+        made = (optimizer or by_name(tc.optimizer))(model, tc)
+        self.optimizers: list[torch.optim.Optimizer] = [made] if isinstance(made, torch.optim.Optimizer) else list(made)
+        self.optimizer = self.optimizers[0]
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.cuda and tc.amp)
         self.ema = ModelEMA(model, tc.ema_decay) if tc.ema else None
 
-        transform = transform if transform is not None else scrfd_train_transforms(cfg.data)
-        dataset = FaceDataset(records, transform, getattr(model, "input_mean", 127.5),
-                              getattr(model, "input_std", 128.0), getattr(model, "input_rgb", True), tc.seed)
+        det = as_detector(model)
+        if transform is None:
+            from facedet.families import family_of
+
+            transform = family_of(model).augment(det, cfg.data)
+        dataset = FaceDataset(records, transform, det.input_mean, det.input_std, det.input_rgb, tc.seed)
         self.sampler = ResumableBatchSampler(len(dataset), tc.batch_size, tc.seed, True, D.rank(), D.world_size())
         self.loader = make_loader(dataset, self.sampler, cfg.data.num_workers)
         self.iters_per_epoch = self.sampler.batches_per_epoch()
@@ -106,6 +117,7 @@ class Trainer:
         return {
             "model": unwrap(self.model).state_dict(),
             "optimizer": self.optimizer.state_dict(),
+            "optimizers": [o.state_dict() for o in self.optimizers[1:]],
             "schedule": self.schedule.state_dict(),
             "scaler": self.scaler.state_dict(),
             "ema": self.ema.state_dict() if self.ema else None,
@@ -136,6 +148,8 @@ class Trainer:
         ck = load_checkpoint(path, map_location=self.device)
         unwrap(self.model).load_state_dict(ck["model"])
         self.optimizer.load_state_dict(ck["optimizer"])
+        for opt, state in zip(self.optimizers[1:], ck.get("optimizers", []), strict=True):
+            opt.load_state_dict(state)
         self.schedule.load_state_dict(ck["schedule"])
         self.scaler.load_state_dict(ck["scaler"])
         if self.ema is not None and ck.get("ema") is not None:
@@ -161,12 +175,15 @@ class Trainer:
         loss = losses["loss"]
         if not torch.isfinite(loss):
             raise FloatingPointError(f"non-finite loss {loss.item()} at step {self.step}: {losses}")
-        self.optimizer.zero_grad(set_to_none=True)
+        for opt in self.optimizers:
+            opt.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         if tc.grad_clip > 0:
-            self.scaler.unscale_(self.optimizer)
+            for opt in self.optimizers:
+                self.scaler.unscale_(opt)
             nn.utils.clip_grad_norm_(self.model.parameters(), tc.grad_clip)
-        self.scaler.step(self.optimizer)
+        for opt in self.optimizers:
+            self.scaler.step(opt)
         self.scaler.update()
         self.schedule.step()
         if self.ema is not None:

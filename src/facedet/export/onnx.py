@@ -1,13 +1,12 @@
-"""ONNX export in insightface's SCRFD output layout, with dynamic batch and image size.
+"""ONNX export in the layout the model's family chooses, with dynamic batch and image size, and the
+metadata that decodes it without the torch model.
 
-Outputs, in order: ``score_<s>`` (sigmoided, ``(B, N_s, 1)``), ``bbox_<s>`` (``(B, N_s, 4)``,
-stride units) and, for landmark models, ``kps_<s>`` (``(B, N_s, 10)``) for each stride ``s``;
-input ``input.1`` is the normalised NCHW image. The layout is the official one, so the same
-ONNX Runtime code runs our exports and insightface's files.
-
-Other families (EXTD, Group Sampling: softmax heads over anchors) export their raw per-level
-outputs: ``cls_<i>`` (logits ``(B, N_i, C)``) then ``reg_<i>`` (encoded offsets ``(B, N_i, 4)``),
-level ``i`` finest first; their decoders (``facedet.decoders``) apply softmax and box decoding.
+The outputs are the family post-processor's ``output_names`` / ``flatten`` (SCRFD: insightface's
+official ``score_<s>``, ``bbox_<s>`` [, ``kps_<s>``] layout, so the same ONNX Runtime code runs our
+exports and insightface's files; EXTD and Group Sampling: raw ``cls_<i>`` / ``reg_<i>`` per level);
+input ``input.1`` is the normalised NCHW image. ``metadata_props`` hold ``facedet.family``,
+``facedet.preset``, ``facedet.anchors``, ``facedet.coder``, ``facedet.kps`` and ``facedet.input``
+(:meth:`DetectorInfo.to_metadata`), which :class:`~facedet.export.runtime.OrtModel` reads back.
 
 Opset 17: the lowest opset whose GroupNormalization-free graphs every current ONNX Runtime
 (>= 1.14) runs with full optimisations; SCRFD needs nothing newer. We use the TorchScript-based
@@ -24,40 +23,32 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..families import family_of
+from ..models.detector import DetectorInfo
+from ..postprocess.base import PostProcessor, Settings
+
 DEFAULT_OPSET = 17
 
 
-def _scrfd_layout(model: nn.Module) -> bool:
-    return getattr(model, "family", "scrfd") == "scrfd"
+def export_layout(model: nn.Module) -> PostProcessor:
+    """The family post-processor whose ``output_names`` / ``flatten`` define the export of ``model``."""
+    return family_of(model).postprocess(DetectorInfo.of(model), Settings(), model)
 
 
 class ExportWrapper(nn.Module):
-    """Flatten ``HeadOutputs`` into a tuple: SCRFD's official layout (sigmoid applied to scores),
-    or raw ``cls`` then ``reg`` per level for the other families."""
+    """``HeadOutputs`` flattened into the tuple of the family's ONNX layout."""
 
     def __init__(self, model: nn.Module):
         super().__init__()
         self.model = model
-        self.scrfd = _scrfd_layout(model)
+        self.layout = export_layout(model)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        out = self.model(x)
-        if not self.scrfd:
-            return tuple(list(out.cls) + list(out.reg))
-        scores = [c.sigmoid() for c in out.cls]
-        kps = list(out.kps) if out.kps is not None else []
-        return tuple(scores + list(out.reg) + kps)
+        return self.layout.flatten(self.model(x))
 
 
 def output_names(model: nn.Module) -> list[str]:
-    if not _scrfd_layout(model):
-        n = len(model.strides)
-        return [f"cls_{i}" for i in range(n)] + [f"reg_{i}" for i in range(n)]
-    strides = list(model.strides)
-    names = [f"score_{s}" for s in strides] + [f"bbox_{s}" for s in strides]
-    if getattr(model, "has_kps", False):
-        names += [f"kps_{s}" for s in strides]
-    return names
+    return list(export_layout(model).output_names)
 
 
 def export_onnx(
@@ -69,22 +60,22 @@ def export_onnx(
 ) -> Path:
     """Export ``model`` (eval mode, CPU) to ``path``; ``input_size`` is the (W, H) of the trace input.
 
-    Two-stage detectors (Group Sampling with the grouped Fast R-CNN) are refused: their second stage
-    pools proposals that are chosen by NMS inside the graph, which this layout does not carry."""
-    if getattr(model, "rcnn", None) is not None:
-        raise ValueError("ONNX export covers single-stage detectors; this Group Sampling model has the grouped "
-                         "Fast R-CNN second stage (run it with backend='torch')")
+    Models whose family cannot lay them out (Group Sampling with the grouped Fast R-CNN, whose second
+    stage pools proposals chosen by NMS) are refused with the layout's reason."""
+    layout = export_layout(model)
+    if layout.export_error is not None:
+        raise ValueError(layout.export_error)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     model = model.eval().cpu()
     wrapper = ExportWrapper(model).eval()  # torch.onnx.export restores the wrapper's mode on exit
     w, h = input_size
     dummy = torch.zeros(1, 3, h, w)
-    names = output_names(model)
+    names = list(layout.output_names)
     axes = None
     if dynamic:
         axes = {"input.1": {0: "batch", 2: "height", 3: "width"}}
-        axes.update({n: {0: "batch", 1: f"n_{n.split('_')[1]}"} for n in names})
+        axes.update({n: {0: "batch", 1: f"n_{n.rsplit('_', 1)[1]}"} for n in names})
     tmp = path.with_suffix(path.suffix + ".tmp")
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # the legacy exporter is deliberate (see above)
@@ -93,8 +84,20 @@ def export_onnx(
             wrapper, (dummy,), str(tmp), input_names=["input.1"], output_names=names,
             dynamic_axes=axes, opset_version=opset, dynamo=False, do_constant_folding=True,
         )
+    _write_metadata(tmp, DetectorInfo.of(model).to_metadata())
     tmp.replace(path)
     return path
+
+
+def _write_metadata(path: Path, meta: dict[str, str]) -> None:
+    import onnx
+
+    proto = onnx.load(str(path))
+    del proto.metadata_props[:]
+    for key, value in meta.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(proto, str(path))
 
 
 def check_parity(model: nn.Module, onnx_path: str | Path, input_size: tuple[int, int] = (640, 480),

@@ -1,4 +1,6 @@
-"""ONNX Runtime session with explicit thread settings, returning outputs by name."""
+"""ONNX Runtime session with explicit thread settings, returning outputs by name, and the description
+that decodes them: a facedet export's metadata, or a family's recognition of a foreign file
+(insightface's SCRFD exports, whose outputs are unnamed numbers)."""
 
 from __future__ import annotations
 
@@ -6,13 +8,15 @@ from pathlib import Path
 
 import numpy as np
 
+from ..models.detector import DetectorInfo
+
 
 class OrtModel:
-    """Thin wrapper over ``onnxruntime.InferenceSession`` for our exports.
+    """Thin wrapper over ``onnxruntime.InferenceSession`` for detector files.
 
     ``num_threads`` sets intra-op threads (inter-op is 1, sequential execution): benchmarks and
-    servers should always set it. Layouts: SCRFD (6 or 9 outputs; ``__call__``) or ``raw``
-    (``cls_i`` then ``reg_i`` per level, EXTD / Group Sampling; :meth:`run_raw`).
+    servers should always set it. ``info`` says how to decode the outputs; ``run(blob)`` returns them
+    by their canonical names (a batch axis restored when a file drops it).
     """
 
     def __init__(self, path: str | Path, num_threads: int | None = None, providers: list[str] | None = None):
@@ -31,30 +35,29 @@ class OrtModel:
         opts.log_severity_level = 3
         self.session = ort.InferenceSession(str(path), opts, providers=providers or ["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name
-        outs = self.session.get_outputs()
-        self.output_names = [o.name for o in outs]
-        self.num_outputs = len(outs)
-        self.has_kps = self.num_outputs == 9
-        self.raw = bool(self.output_names) and all(n.startswith(("cls_", "reg_")) for n in self.output_names)
-        if not self.raw and self.num_outputs not in (6, 9):
-            raise ValueError(f"{path}: expected 6 or 9 outputs (SCRFD layout) or cls_i/reg_i outputs, "
-                             f"found {self.num_outputs}")
-        self.strides = (8, 16, 32)
-        # Official files name outputs by number; ours by role. Order is the same: scores, boxes, kps.
+        self.file_names = [o.name for o in self.session.get_outputs()]
+        meta = self.session.get_modelmeta().custom_metadata_map
+        info = DetectorInfo.from_metadata(meta)
+        if info is not None:
+            self.info, self.output_names = info, list(self.file_names)
+        else:
+            self.info, self.output_names = _recognise(path, self.file_names)
 
-    def __call__(self, blob: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray] | None]:
-        """Run on a ``(B, 3, H, W)`` float32 blob; returns per-level (scores, boxes, kps) with a batch axis."""
+    def run(self, blob: np.ndarray) -> dict[str, np.ndarray]:
+        """Outputs of a ``(B, 3, H, W)`` float32 blob by canonical name, each ``(B, N, C)``."""
         outs = self.session.run(None, {self.input_name: blob})
         b = blob.shape[0]
         outs = [o.reshape(b, -1, o.shape[-1]) if o.ndim == 2 or o.shape[0] != b else o for o in outs]
-        scores, boxes = outs[0:3], outs[3:6]
-        kps = outs[6:9] if self.has_kps else None
-        return scores, boxes, kps
+        return dict(zip(self.output_names, outs, strict=True))
 
-    def run_raw(self, blob: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """Raw layout: per-level ``cls`` ``(B, N_l, C)`` and ``reg`` ``(B, N_l, 4)``."""
-        if not self.raw:
-            raise ValueError("run_raw needs an export with cls_i / reg_i outputs")
-        outs = dict(zip(self.output_names, self.session.run(None, {self.input_name: blob}), strict=True))
-        n = sum(1 for k in outs if k.startswith("cls_"))
-        return [outs[f"cls_{i}"] for i in range(n)], [outs[f"reg_{i}"] for i in range(n)]
+
+def _recognise(path: Path, names: list[str]) -> tuple[DetectorInfo, list[str]]:
+    """A file without facedet metadata: the first family that recognises its outputs decodes it."""
+    from ..families import FAMILIES
+
+    for fam in FAMILIES.values():
+        layout = fam.recognise_onnx(names) if fam.recognise_onnx is not None else None
+        if layout is not None:
+            return layout.info, list(layout.output_names)
+    raise ValueError(f"{path}: no facedet metadata and no family recognises its {len(names)} outputs "
+                     f"({', '.join(names[:6])}{', ...' if len(names) > 6 else ''}); re-export it with facedet export")

@@ -112,3 +112,28 @@ def kaiming_init_(module: nn.Module) -> None:
         elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
             nn.init.ones_(m.weight)
             nn.init.zeros_(m.bias)
+
+
+def flatten_levels(x: torch.Tensor, per_anchor: int) -> torch.Tensor:
+    """``(B, A*k, H, W)`` -> ``(B, H*W*A, k)``: rows location-major (y, x), then anchor; channel
+    ``a*k + j`` is value ``j`` of anchor ``a`` (detectron2's ``permute_to_N_HWA_K``)."""
+    b = x.shape[0]
+    return x.permute(0, 2, 3, 1).reshape(b, -1, per_anchor)
+
+
+class MaxOut(nn.Module):
+    """S3FD max-out background label: of ``num_bg`` background logits followed by the face logit(s)
+    on the channel axis, keep the largest background logit (EXTD's finest head; DSFD max-in-out;
+    AInnoFace P2). ``(B, num_bg + F, ...) -> (B, 1 + F, ...)``; ``num_bg=1`` is the identity."""
+
+    def __init__(self, num_bg: int = 3) -> None:
+        super().__init__()
+        if num_bg < 1:
+            raise ValueError(f"MaxOut needs at least one background logit, got {num_bg}")
+        self.num_bg = num_bg
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.num_bg == 1:
+            return x
+        bg = x[:, : self.num_bg].amax(dim=1, keepdim=True)
+        return torch.cat([bg, x[:, self.num_bg :]], dim=1)

@@ -19,6 +19,9 @@ class HeadOutputs:
     - ``feat_sizes``: ``(H, W)`` of each level, so priors can be built without re-running the net.
     - ``features``: the neck maps, for two-stage detectors whose second stage pools from them
       (Group Sampling's grouped Fast R-CNN); None otherwise.
+    - ``aux``: auxiliary outputs of the same type, for a first shot (DSFD/ASFD) or a first step
+      (SRN/AInnoFace); trained by :class:`facedet.criteria.AuxCriterion`. Only models built with
+      their auxiliary branch return it (a build-time flag, not a train/eval branch).
 
     Rows are ordered location-major (y, then x), then anchor, as insightface's ONNX layout.
     """
@@ -28,3 +31,4 @@ class HeadOutputs:
     kps: list[Tensor] | None
     feat_sizes: list[tuple[int, int]]
     features: list[Tensor] | None = None
+    aux: HeadOutputs | None = None

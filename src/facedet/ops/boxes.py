@@ -89,3 +89,21 @@ def distance2bbox(points: torch.Tensor, distance: torch.Tensor) -> torch.Tensor:
 def bbox2distance(points: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
     """Distances ``(l, t, r, b)`` from centre points to box sides (inverse of ``distance2bbox``)."""
     return torch.cat([points - boxes[..., :2], boxes[..., 2:] - points], dim=-1)
+
+
+def box_iof(boxes: torch.Tensor, regions: torch.Tensor) -> torch.Tensor:
+    """Intersection over foreground ``(len(boxes), len(regions))``: the share of each box's area that
+    a region covers (continuous convention; zero-area boxes give 0). Used to ignore anchors under
+    WIDER's invalid faces."""
+    lt = torch.maximum(boxes[:, None, :2], regions[None, :, :2])
+    rb = torch.minimum(boxes[:, None, 2:], regions[None, :, 2:])
+    inter = (rb - lt).clamp(min=0).prod(-1)
+    area = (boxes[:, 2:] - boxes[:, :2]).prod(-1).clamp(min=1e-6)
+    return inter / area[:, None]
+
+
+def max_iof(boxes: torch.Tensor, regions: torch.Tensor | None) -> torch.Tensor:
+    """Per box, the largest :func:`box_iof` over ``regions`` ``(len(boxes),)``; zeros without regions."""
+    if regions is None or regions.numel() == 0:
+        return boxes.new_zeros(boxes.shape[0])
+    return box_iof(boxes, regions.to(boxes).reshape(-1, 4)).amax(dim=1)

@@ -11,6 +11,7 @@ Loops run over the few groups only; everything inside is vectorised.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -20,6 +21,24 @@ from .random import quotas, select_random
 from .wrs import select_weighted
 
 MODES = ("random", "wrs", "ohem")
+GROUP_SCALES = (16.0, 32.0, 64.0, 128.0)
+
+
+def scale_index(sizes: torch.Tensor, scales: Sequence[float] = GROUP_SCALES) -> torch.Tensor:
+    """Index of the scale nearest to each size in log2 (ties -> the smaller scale)."""
+    s = torch.as_tensor(scales, dtype=torch.float32, device=sizes.device)
+    return (torch.log2(sizes.float().clamp(min=1e-6))[:, None] - torch.log2(s)[None, :]).abs().argmin(dim=1)
+
+
+def reference_scale(boxes: torch.Tensor, scales: Sequence[float] = GROUP_SCALES) -> torch.Tensor:
+    """Paper eq. (4): index of ``argmin_s |log2(sqrt(w h) / s)|`` per xyxy box (ties -> smaller scale)."""
+    wh = (boxes[:, 2:] - boxes[:, :2]).clamp(min=1e-6)
+    return scale_index(torch.sqrt(wh[:, 0] * wh[:, 1]), scales)
+
+
+def group_sum(values: torch.Tensor, groups: torch.Tensor, num_groups: int) -> torch.Tensor:
+    """Per-group sums ``(num_groups,)`` of ``values`` (vectorised ``index_add``)."""
+    return torch.zeros(num_groups, dtype=values.dtype, device=values.device).index_add(0, groups, values)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ that P2..P5 would give an anchor of that size) + ReLU and its own 1x1 C/R convs.
 (spec §5.1), documented in the spec; ``feat_channels`` per branch is a setting.
 
 Both give per-level maps ``cls (B, 2A, H, W)`` / ``reg (B, 4A, H, W)`` with channel ``a*2 + c`` /
-``a*4 + k``; :func:`flatten_map` turns them into ``HeadOutputs`` rows (location-major, then anchor).
+``a*4 + k``; :func:`~facedet.models.layers.flatten_levels` turns them into ``HeadOutputs`` rows.
 """
 
 from __future__ import annotations
@@ -21,11 +21,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-
-def flatten_map(x: torch.Tensor, per_anchor: int) -> torch.Tensor:
-    """``(B, A*k, H, W)`` -> ``(B, H*W*A, k)`` rows ordered location-major (y, x), then anchor."""
-    b, _, h, w = x.shape
-    return x.permute(0, 2, 3, 1).reshape(b, -1, per_anchor)
+from ..layers import flatten_levels
 
 
 def _init_predictor(conv: nn.Conv2d, prior_prob: float | None, num_anchors: int, num_classes: int) -> None:
@@ -78,7 +74,7 @@ class RPNHead(nn.Module):
     def forward(self, feats: Sequence[torch.Tensor]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """Flattened ``cls (B, HWA, C)`` and ``reg (B, HWA, 4)`` per level."""
         maps = self.forward_maps(feats)
-        return [flatten_map(c, self.num_classes) for c, _ in maps], [flatten_map(r, 4) for _, r in maps]
+        return [flatten_levels(c, self.num_classes) for c, _ in maps], [flatten_levels(r, 4) for _, r in maps]
 
 
 class DilatedRPNHead(nn.Module):
@@ -122,4 +118,4 @@ class DilatedRPNHead(nn.Module):
 
     def forward(self, feats: Sequence[torch.Tensor]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         (c, r), = self.forward_maps(feats)
-        return [flatten_map(c, self.num_classes)], [flatten_map(r, 4)]
+        return [flatten_levels(c, self.num_classes)], [flatten_levels(r, 4)]

@@ -15,14 +15,9 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ..layers import ConvNormAct, DepthwiseSeparableConv, NormKind, Scale
+from ..layers import ConvNormAct, DepthwiseSeparableConv, NormKind, Scale, flatten_levels
 
 CLS_BIAS_INIT = -4.595  # insightface's constant: sigmoid(-4.595) ~= 0.01 prior probability
-
-
-def _flatten(x: torch.Tensor, k: int) -> torch.Tensor:
-    """(B, A*k, H, W) -> (B, H*W*A, k): rows location-major then anchor (channel = a*k + j)."""
-    return x.permute(0, 2, 3, 1).reshape(x.shape[0], -1, k)
 
 
 class SCRFDHead(nn.Module):
@@ -109,9 +104,9 @@ class SCRFDHead(nn.Module):
             reg = self.scales[level](reg)
         kps = self.stride_kps[key](feat) if self.stride_kps is not None else None
         return (
-            _flatten(cls, self.num_classes),
-            _flatten(reg, 4),
-            _flatten(kps, 2 * self.num_keypoints) if kps is not None else None,
+            flatten_levels(cls, self.num_classes),
+            flatten_levels(reg, 4),
+            flatten_levels(kps, 2 * self.num_keypoints) if kps is not None else None,
         )
 
     def forward(

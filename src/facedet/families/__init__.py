@@ -1,0 +1,57 @@
+"""The detector families, each one :class:`~facedet.families.base.Family` object; this is the only list.
+
+Shared code (the API, export, the command line, the zoo) asks a model's family for its parts with
+:func:`family_of` and never compares family names. Adding a family: a folder with its network,
+presets, recipe and one ``FAMILY`` value, one line below, and the conformance test
+(``tests/families/test_conformance.py``) passing for it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from torch import nn
+
+from ..config import Config, ModelConfig, load_yaml
+from . import extd, group_sampling, scrfd
+from .base import Family
+
+FAMILIES: dict[str, Family] = {f.name: f for f in (scrfd.FAMILY, extd.FAMILY, group_sampling.FAMILY)}
+
+
+def family_named(name: str) -> Family:
+    """The family called ``name``; ValueError naming the known ones otherwise."""
+    if name not in FAMILIES:
+        raise ValueError(f"unknown detector family {name!r}; known: {', '.join(FAMILIES)}")
+    return FAMILIES[name]
+
+
+def family_of(model: nn.Module | str) -> Family:
+    """The family of a model (its ``family`` attribute) or of a zoo preset name."""
+    if isinstance(model, str):
+        for fam in FAMILIES.values():
+            if model in fam.zoo:
+                return fam
+        known = sorted(n for f in FAMILIES.values() for n in f.zoo)
+        raise ValueError(f"unknown model {model!r}; known: {', '.join(known)}")
+    name = getattr(model, "family", None)
+    if not isinstance(name, str):
+        raise ValueError(f"{type(model).__name__} declares no detector family (facedet.models.detector.Detector)")
+    return family_named(name)
+
+
+def default_config(preset: str) -> Config:
+    """The defaults for training ``preset``: the shared sections and its family's ``loss`` dataclass."""
+    return Config(model=ModelConfig(name=preset), loss=family_of(preset).loss_config())
+
+
+def load_config(path: str | Path, preset: str | None = None) -> Config:
+    """A ``config.yaml`` read over the defaults of its model (``preset``, else the file's ``model.name``)."""
+    import yaml
+
+    data = yaml.safe_load(Path(path).read_text()) or {}
+    name = preset or (data.get("model") or {}).get("name") or ModelConfig().name
+    return load_yaml(path, default_config(name))
+
+
+__all__ = ["FAMILIES", "Family", "default_config", "family_named", "family_of", "load_config"]

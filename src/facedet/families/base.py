@@ -1,0 +1,110 @@
+"""What a family is: one object that brings everything the shared code needs to train, evaluate,
+export and run its detectors (DETR's ``build -> (model, criterion, postprocessors)``, YOLOX's ``Exp``).
+
+Types only: this module imports no family. ``families/__init__.py`` holds the one list of families.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+from torch import nn
+
+from ..config import Config, DataConfig, NoLossConfig
+from ..data.transforms import Compose
+from ..models.detector import Detector, DetectorInfo
+from ..postprocess.base import Frame, PostProcessor, Settings
+
+if TYPE_CHECKING:
+    from ..analysis.flops import Complexity
+
+__all__ = [
+    "Budget", "Detector", "DetectorInfo", "Family", "Frame", "OnnxLayout", "PostProcessor", "Settings",
+    "TTAProtocol", "WeightSource", "ZooEntry",
+]
+
+DetectFn = Callable[[np.ndarray, float], np.ndarray]
+
+
+@dataclass(frozen=True)
+class WeightSource:
+    """Where a model's weights are published.
+
+    ``url``: a direct download (None when only a web page exists); ``sha256`` of the file at
+    ``url``; ``page``: the official page / share link; ``filename`` in the cache.
+    """
+
+    filename: str
+    url: str | None = None
+    sha256: str | None = None
+    page: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    """One zoo model: constructor, published numbers (AP %, params M, FLOPs G), weight source, and the
+    importer of its official files (``importer(model, path, **options)``, e.g. an official ``.onnx``)."""
+
+    build: Callable[..., nn.Module]
+    published: Mapping[str, Any] = field(default_factory=dict)
+    weights: WeightSource | None = None
+    importer: Callable[..., Any] | None = None
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What a paper recipe is scaled to: the training-set size, and the user's ``--iterations`` /
+    ``--batch`` (0: the paper's)."""
+
+    num_images: int
+    iterations: int = 0
+    batch_size: int = 0
+
+
+class TTAProtocol(Protocol):
+    """A paper's test protocol over a ``detect(image, shrink) -> (N, 5)`` callable (original pixels)."""
+
+    def __call__(self, detect: DetectFn, image: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class OnnxLayout:
+    """A foreign ONNX file (no facedet metadata) a family recognises: how to decode it and the
+    canonical output names of its outputs, in the file's order."""
+
+    info: DetectorInfo
+    output_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Family:
+    """One detector family.
+
+    - ``zoo``: preset name -> :class:`ZooEntry`.
+    - ``criterion(model, cfg)``: the training loss of a built model under ``cfg``.
+    - ``augment(model, data_cfg)``: the training augmentation (pads filled with the model's mean).
+    - ``postprocess(info, settings, model)``: decoding; ``model`` is None on the ONNX Runtime path.
+    - ``loss_config``: the dataclass of this family's ``loss.*`` keys.
+    - ``paper_config(cfg, budget)``: ``--recipe paper`` as a typed :class:`Config`, scaled to ``budget``.
+    - ``test_time()``: the paper's test protocol (multi-scale, flip, voting), when it has one.
+    - ``flops_breakdown(complexity)``: MACs per part, as the paper's tables split them.
+    - ``recognise_onnx(output_names)``: a foreign ONNX file of this family (insightface's SCRFD files).
+    - ``guess_preset(path)``: the preset of an official file, for ``facedet convert``.
+    """
+
+    name: str
+    zoo: Mapping[str, ZooEntry]
+    criterion: Callable[[nn.Module, Config], nn.Module]
+    augment: Callable[[Detector, DataConfig], Compose]
+    postprocess: Callable[[DetectorInfo, Settings, nn.Module | None], PostProcessor]
+    loss_config: type = NoLossConfig
+    paper_config: Callable[[Config, Budget], Config] | None = None
+    test_time: Callable[[], TTAProtocol] | None = None
+    flops_breakdown: Callable[[Complexity], dict[str, int]] | None = None
+    recognise_onnx: Callable[[Sequence[str]], OnnxLayout | None] | None = None
+    guess_preset: Callable[[Path], str] | None = None

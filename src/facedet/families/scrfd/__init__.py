@@ -1,0 +1,26 @@
+"""SCRFD (Guo et al., ICLR 2022): searched MobileNet / ResNet backbones, PAFPN, shared GN head, ATSS + GFL."""
+
+from ...analysis.flops import scrfd_breakdown
+from ...criteria.gfl import GFLLossConfig
+from ..base import Family
+from . import recipe
+from .network import SCRFD, SCRFD_ANCHOR_SIZES, SCRFDConfig
+from .onnx_import import guess_preset
+from .presets import PRESETS
+from .zoo_table import zoo_table
+
+FAMILY = Family(
+    name="scrfd",
+    zoo=zoo_table(),
+    criterion=recipe.criterion,
+    augment=recipe.augment,
+    postprocess=recipe.postprocess,
+    loss_config=GFLLossConfig,
+    paper_config=recipe.paper_config,
+    test_time=recipe.test_time,
+    flops_breakdown=scrfd_breakdown,
+    recognise_onnx=recipe.recognise_onnx,
+    guess_preset=guess_preset,
+)
+
+__all__ = ["FAMILY", "PRESETS", "SCRFD", "SCRFD_ANCHOR_SIZES", "SCRFDConfig"]
