@@ -20,6 +20,7 @@ import numpy as np
 
 from .api import DEFAULT_MODEL, FaceDetector
 from .draw import draw_detections
+from .families import family_of
 from .pretrained import default_weights
 
 SHARED = Path("..") / "shared"
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     ours = default_weights(args.model)
     if ours is not None:
         runs.append(("", ours, f"facedet's own weights {ours.name} (see facedet/weights/MODEL_CARD.md)"))
-    official = SHARED / "weights/scrfd" / f"{args.model}.onnx"
+    official = SHARED / "weights" / family_of(args.model).name / f"{args.model}.onnx"
     if official.is_file():
         runs.append(("_official", official, f"official insightface weights {official}, imported"))
     if not runs:

@@ -41,9 +41,11 @@ def default_specs(weights_dir: Path, models: tuple[str, ...] = ("scrfd_500m",)) 
     from .peers import Haar, UltraLight, YuNet
     from .reference import ReferenceSCRFD
 
+    from ..families import family_of
+
     specs: list[Spec] = []
     for name in models:
-        official = weights_dir / "scrfd" / f"{name}.onnx"
+        official = weights_dir / family_of(name).name / f"{name}.onnx"  # <weights>/<family>/<preset>.onnx
         weights = str(official) if official.is_file() else None
 
         def ours(threads: int, backend: str, name: str = name, weights: str | None = weights) -> Detect:

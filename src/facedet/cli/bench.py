@@ -53,10 +53,11 @@ def _print_stages(args: argparse.Namespace) -> None:
 
     from ..analysis.bench import bench_image, stage_breakdown
     from ..api import FaceDetector
+    from ..families import family_of
     from ..zoo import load_model
 
     name = args.models[0]
-    official = args.weights_dir / "scrfd" / f"{name}.onnx"
+    official = args.weights_dir / family_of(name).name / f"{name}.onnx"
     print(f"\n{name} on ONNX Runtime, median ms per stage ({args.rounds} runs)")
     print("| size | threads | letterbox | normalise | network | postprocess | post share |")
     print("|---|---|---|---|---|---|---|")
