@@ -9,7 +9,7 @@ test-time protocol run, and ``loss.*`` settings are the family's own dataclass.
 from __future__ import annotations
 
 import dataclasses
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pytest
@@ -28,7 +28,7 @@ from facedet.postprocess import Frame, Settings
 SIZE = 128  # a multiple of every family's coarsest stride
 
 
-@lru_cache(maxsize=None)
+@cache
 def smallest_preset(family: str) -> str:
     """The zoo preset of ``family`` with the fewest parameters (counted on the meta device)."""
     counts = {}

@@ -38,10 +38,9 @@ class BenchRow:
 def default_specs(weights_dir: Path, models: tuple[str, ...] = ("scrfd_500m",)) -> list[Spec]:
     """Our SCRFD presets (torch and ORT backends), the official ONNX via the reference pipeline, peers."""
     from ..api import FaceDetector
+    from ..families import family_of
     from .peers import Haar, UltraLight, YuNet
     from .reference import ReferenceSCRFD
-
-    from ..families import family_of
 
     specs: list[Spec] = []
     for name in models:
