@@ -1,7 +1,12 @@
-"""Shared fixtures: the ../shared data folder (skip when absent) and fixed thread counts."""
+"""Shared fixtures: the ../shared data folder (skip when absent) and a fixed thread count.
+
+Tests run torch single-threaded: the small models gain nothing from a second thread, and on a
+shared, loaded 2-core machine OpenMP barrier waits made depthwise-heavy forwards several times
+slower. Tests that measure threads set them themselves; the count is restored afterwards."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +16,14 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 
 torch.set_num_threads(2)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> Iterator[None]:
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session")
