@@ -1,7 +1,6 @@
-"""Training engine: ``trainer.Trainer`` (loop, AMP, DDP, EMA, checkpoints, evaluation), ``schedule``
-(warm-up + step / cosine), ``checkpoint`` (atomic, resumable), ``distributed`` (torchrun helpers),
+"""Training engine: ``trainer.Trainer`` (loop, AMP, DDP, EMA, checkpoints, evaluation), ``optim``
+(optimiser factories), ``schedule`` (warm-up + step / cosine), ``checkpoint`` (atomic, resumable),
 ``logging`` (CSV / TensorBoard), ``ema`` and ``wider_eval`` (periodic official WIDER evaluation).
-
-Submodules are imported on use so that ``facedet.criteria`` can use ``distributed`` without pulling
-in the trainer.
+The process-group helpers are ``facedet.distributed`` (criteria use them; they must not import the
+engine). Submodules are imported on use.
 """
