@@ -101,3 +101,45 @@ def test_layering_scanner_sees_what_it_must() -> None:
     assert "facedet.families.scrfd" in init and "facedet.config" in init
     strings = [s for _, s in _strings(SRC / "families" / "scrfd" / "__init__.py")]
     assert "scrfd" in strings
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    """Modules imported when ``path`` is imported (module-level statements; ``if`` blocks such as
+    ``TYPE_CHECKING`` and imports inside functions are not)."""
+    tree = ast.parse(path.read_text())
+    mod = _module(path).split(".")
+    pkg = mod if path.name == "__init__.py" else mod[:-1]
+    out: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = pkg[: len(pkg) - node.level + 1] if node.level else []
+            m = ".".join([*base, node.module] if node.module else base)
+            out |= {m} | {f"{m}.{a.name}" for a in node.names}
+    return out
+
+
+def test_layering_no_import_cycles() -> None:
+    """No cycle among module-level imports (ARCHITECTURE.md §A.2 had two; the lazy imports inside
+    functions that hid them are not counted, so a cycle cannot hide behind one either)."""
+    paths = {_module(p): p for p in SRC.rglob("*.py")}
+    graph = {m: {d for d in _top_level_imports(p) if d in paths and d != m} for m, p in paths.items()}
+    state: dict[str, int] = {}
+    cycles: list[list[str]] = []
+
+    def visit(m: str, stack: list[str]) -> None:
+        state[m] = 1
+        stack.append(m)
+        for d in sorted(graph[m]):
+            if state.get(d) == 1:
+                cycles.append([*stack[stack.index(d):], d])
+            elif d not in state:
+                visit(d, stack)
+        stack.pop()
+        state[m] = 2
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m, [])
+    assert not cycles, "\n".join(" -> ".join(c) for c in cycles)
