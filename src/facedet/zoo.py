@@ -11,6 +11,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ def list_models() -> list[str]:
 def build_model(name: str, **overrides: Any) -> nn.Module:
     """A freshly initialised model; ``overrides`` go to the preset (e.g. ``use_kps=True``)."""
     model = entry(name).build(**overrides)
-    model.preset = name
+    model.preset = name  # type: ignore[assignment]  # nn.Module's __setattr__ stub; a plain str attribute
     return model
 
 
@@ -84,7 +85,7 @@ def download_weights(
     if src is not None:
         filename = src.filename
     elif use_url is not None:
-        filename = Path(urllib.request.urlparse(use_url).path).name
+        filename = Path(urllib.parse.urlparse(use_url).path).name
     else:
         raise ValueError(f"no weight source known for {name}; pass url= or a local weights path")
     dest = Path(cache_dir) if cache_dir is not None else default_cache_dir()

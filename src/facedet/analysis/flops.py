@@ -120,9 +120,10 @@ def scrfd_breakdown(c: Complexity) -> dict[str, int]:
 
 
 def module_breakdown(c: Complexity) -> dict[str, int]:
-    """MACs per top-level sub-module (``backbone``, ``neck``, ``head`` ...), in registration order."""
+    """MACs per top-level sub-module (``backbone``, ``neck``, ``head`` ...), in call order; parts that
+    count none (e.g. a max-out) are left out."""
     parts: dict[str, int] = {}
     for name, macs in c.per_module.items():
         top = name.split(".", 1)[0]
         parts[top] = parts.get(top, 0) + macs
-    return parts
+    return {k: v for k, v in parts.items() if v}

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from ..models.outputs import HeadOutputs
+from ..samplers.stream import rng_state_of, set_rng_state_of
 
 
 class AuxCriterion(nn.Module):
@@ -40,13 +41,9 @@ class AuxCriterion(nn.Module):
 
     def rng_state(self) -> object:
         """Sampling streams of the wrapped criteria (checkpointed by the trainer)."""
-        return {"base": _rng(self.base), "aux": None if self.aux is self.base else _rng(self.aux)}
+        return {"base": rng_state_of(self.base), "aux": None if self.aux is self.base else rng_state_of(self.aux)}
 
     def set_rng_state(self, state: dict[str, object]) -> None:
-        for name, crit in (("base", self.base), ("aux", self.aux)):
-            if state.get(name) is not None and hasattr(crit, "set_rng_state"):
-                crit.set_rng_state(state[name])
-
-
-def _rng(crit: nn.Module) -> object:
-    return crit.rng_state() if hasattr(crit, "rng_state") else None
+        set_rng_state_of(self.base, state.get("base"))
+        if self.aux is not self.base:
+            set_rng_state_of(self.aux, state.get("aux"))

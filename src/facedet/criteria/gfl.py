@@ -156,6 +156,9 @@ class GFLCriterion(nn.Module):
             kw = (torch.cat(gt_kps_valid) * weight)[:, None]
             loss_kps = (smooth_l1_loss(kps[pb, pa], kps_target, self.kps_beta) * kw).sum() / weight_sum
             losses["loss_kps"] = self.kps_weight * loss_kps
-        losses["loss"] = sum(losses.values())
+        total: torch.Tensor = losses["loss_cls"] + losses["loss_bbox"]
+        if "loss_kps" in losses:
+            total = total + losses["loss_kps"]
+        losses["loss"] = total
         losses["num_pos"] = num_pos.detach()
         return losses

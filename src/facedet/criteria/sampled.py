@@ -63,7 +63,7 @@ class SampledCriterion(nn.Module):
             raise ValueError(f"reg_loss must be 'ls_iou', 'log_iou' or 'smooth_l1', got {reg_loss!r}")
         self.anchors, self.coder = anchors, coder
         self.assigner = assigner or TwoPassAssigner(0.6, 0.4)
-        self.sampler: Sampler = sampler or GroupSampler()
+        self.sampler: Sampler = sampler if sampler is not None else GroupSampler()
         self.cls_loss, self.reg_loss, self.reg_weight = cls_loss, reg_loss, reg_weight
         self.group_scales = tuple(float(s) for s in group_scales)
         self.focal_alpha, self.focal_gamma = focal_alpha, focal_gamma
@@ -129,7 +129,7 @@ class SampledCriterion(nn.Module):
             pos_gt.append(boxes[gt_index[pos]] if len(pos) else boxes.new_zeros((0, 4)))
         rb, ra, ry = torch.cat(rows_b), torch.cat(rows_a), torch.cat(rows_y)
         pb, pa, pg = torch.cat(pos_b), torch.cat(pos_a), torch.cat(pos_gt)
-        grouped = bool(getattr(self.sampler, "grouped", False))
+        grouped = self.sampler.grouped
         n_groups = len(self.group_scales) if grouped else 1
         g_rows = groups[ra] if grouped else torch.zeros_like(ra)
         g_pos = groups[pa] if grouped else torch.zeros_like(pa)

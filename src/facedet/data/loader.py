@@ -49,8 +49,8 @@ class FaceDataset(Dataset):
         self,
         records: Sequence[ImageRecord],
         transform: Compose,
-        mean: float = 127.5,
-        std: float = 128.0,
+        mean: float | Sequence[float] = 127.5,
+        std: float | Sequence[float] = 128.0,
         to_rgb: bool = True,
         seed: int = 0,
     ) -> None:

@@ -238,7 +238,8 @@ class Compose:
         return s
 
 
-def normalize(image: np.ndarray, mean: float, std: float, to_rgb: bool) -> np.ndarray:
+def normalize(image: np.ndarray, mean: float | Sequence[float], std: float | Sequence[float],
+              to_rgb: bool) -> np.ndarray:
     """BGR HxWx3 -> float32 CxHxW ``(x - mean) / std``, channels reversed when ``to_rgb``."""
     img = image[..., ::-1] if to_rgb else image
     m, sd = np.asarray(mean, np.float32), np.asarray(std, np.float32)  # float32 even for per-channel tuples

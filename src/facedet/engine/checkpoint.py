@@ -67,13 +67,15 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 
 def unwrap(model: torch.nn.Module) -> torch.nn.Module:
     """The module inside a DDP / DataParallel wrapper."""
-    return model.module if hasattr(model, "module") else model
+    inner = getattr(model, "module", None)
+    return inner if isinstance(inner, torch.nn.Module) else model
 
 
 def export_weights(ckpt_path: str | Path, out_path: str | Path, half: bool = True, use_ema: bool = True) -> Path:
     """Strip a training checkpoint to a (fp16) model state dict plus its model name and config."""
     ckpt = load_checkpoint(ckpt_path)
-    state = ckpt.get("ema") if use_ema and ckpt.get("ema") is not None else ckpt["model"]
+    ema = ckpt.get("ema")
+    state: dict[str, torch.Tensor] = ema if use_ema and ema is not None else ckpt["model"]
     if half:
         state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
     meta = {k: ckpt[k] for k in ("config", "epoch", "step", "metrics") if k in ckpt}

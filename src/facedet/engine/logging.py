@@ -33,10 +33,9 @@ class CSVLogger:
                 writer.writeheader()
                 writer.writerows(old)
         new_file = self._fields is None
-        if new_file:
-            self._fields = list(row)
+        fields = self._fields = list(row) if self._fields is None else self._fields
         with self.path.open("a", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=self._fields, extrasaction="ignore")
+            writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
             if new_file:
                 writer.writeheader()
             writer.writerow(row)
@@ -77,15 +76,15 @@ class RunLogger:
         self.tb = TensorBoardLogger(out / "tb") if enabled else None
 
     def log_step(self, row: dict[str, Any]) -> None:
-        if self.enabled:
+        if self.steps is not None and self.tb is not None:
             self.steps.log(row)
             self.tb.log(row, int(row["step"]), "train/")
 
     def log_epoch(self, row: dict[str, Any]) -> None:
-        if self.enabled:
+        if self.epochs is not None and self.tb is not None:
             self.epochs.log(row)
             self.tb.log(row, int(row["epoch"]), "epoch/")
 
     def close(self) -> None:
-        if self.enabled:
+        if self.tb is not None:
             self.tb.close()

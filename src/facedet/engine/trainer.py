@@ -33,8 +33,10 @@ from facedet.engine.logging import RunLogger
 from facedet.engine.optim import OptimizerFactory, by_name
 from facedet.engine.schedule import WarmupSchedule
 from facedet.models.detector import as_detector
+from facedet.samplers.stream import rng_state_of, set_rng_state_of
 
 Evaluator = Callable[[nn.Module], dict[str, float]]
+
 
 
 def seed_everything(seed: int) -> None:
@@ -80,7 +82,7 @@ class Trainer:
 
         model = model.to(self.device)
         if self.cuda and tc.channels_last:
-            model = model.to(memory_format=torch.channels_last)
+            model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # stub lacks it
         self.model = model
         self.criterion = criterion
         self.ddp = nn.parallel.DistributedDataParallel(model, device_ids=[self.device] if self.cuda else None) \
@@ -129,7 +131,7 @@ class Trainer:
             "best": self.best,
             "sampler": self.sampler.state_dict(),
             "rng": rng_state(),
-            "criterion_rng": self.criterion.rng_state() if hasattr(self.criterion, "rng_state") else None,
+            "criterion_rng": rng_state_of(self.criterion),
             "config": to_dict(self.cfg),
             "model_name": self.cfg.model.name,
         }
@@ -157,8 +159,8 @@ class Trainer:
         self.epoch, self.batch, self.step = ck["epoch"], ck["batch"], ck["step"]
         self.sums, self.best = dict(ck["sums"]), ck["best"]
         set_rng_state(ck["rng"])
-        if ck.get("criterion_rng") is not None and hasattr(self.criterion, "set_rng_state"):
-            self.criterion.set_rng_state(ck["criterion_rng"])  # samplers that draw (Group Sampling) go on exactly
+        if ck.get("criterion_rng") is not None:
+            set_rng_state_of(self.criterion, ck["criterion_rng"])  # samplers that draw (Group Sampling) go on exactly
 
     # ---- loop -----------------------------------------------------------------------------------
 

@@ -49,7 +49,7 @@ class ConvNormAct(nn.Module):
         )
         self.norm_name = norm
         norm_layer = make_norm(norm, out_channels, gn_groups)
-        if norm_layer is not None:
+        if norm is not None and norm_layer is not None:
             self.add_module(norm, norm_layer)
         self.activate = nn.ReLU(inplace=True) if act else None
 
@@ -100,6 +100,15 @@ class Scale(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.scale
+
+
+def normal_init_(conv: nn.Module, std: float = 0.01, bias: float = 0.0) -> None:
+    """Normal(0, ``std``) weights and a constant bias on a conv (or linear) layer."""
+    if not isinstance(conv, nn.Conv2d | nn.Linear):
+        raise TypeError(f"normal_init_ expects a Conv2d or Linear, got {type(conv).__name__}")
+    nn.init.normal_(conv.weight, std=std)
+    if conv.bias is not None:
+        nn.init.constant_(conv.bias, bias)
 
 
 def kaiming_init_(module: nn.Module) -> None:

@@ -20,10 +20,13 @@ import torch
 
 
 class Sampler(Protocol):
-    """What a criterion needs from a sampler."""
+    """What a criterion needs from a sampler (read-only members, so frozen dataclasses conform)."""
 
-    grouped: bool
-    needs_loss: bool
+    @property
+    def grouped(self) -> bool: ...
+
+    @property
+    def needs_loss(self) -> bool: ...
 
     def sample(
         self,

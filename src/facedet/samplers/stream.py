@@ -29,3 +29,16 @@ class SampleStream:
         if state is not None:
             self._gen = torch.Generator()
             self._gen.set_state(state)
+
+
+def rng_state_of(obj: object) -> object:
+    """The sampling-stream state of a criterion that draws (its ``rng_state()``), None for the others."""
+    fn = getattr(obj, "rng_state", None)
+    return fn() if callable(fn) else None
+
+
+def set_rng_state_of(obj: object, state: object) -> None:
+    """Continue a saved stream in ``obj`` (``set_rng_state``); objects without one ignore it."""
+    fn = getattr(obj, "set_rng_state", None)
+    if callable(fn) and state is not None:
+        fn(state)

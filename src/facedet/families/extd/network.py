@@ -146,5 +146,5 @@ class EXTD(nn.Module):
                 c = self.maxout(c)
             cls.append(flatten_levels(c, self.num_classes))
             reg.append(flatten_levels(self.loc[i](feat), 4))
-            sizes.append((int(feat.shape[2]), int(feat.shape[3])))
+            sizes.append((feat.shape[2], feat.shape[3]))
         return HeadOutputs(cls=cls, reg=reg, kps=None, feat_sizes=sizes)

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from torch import nn
-
 from ..base import WeightSource, ZooEntry
 from .network import EXTD
 
@@ -25,7 +23,7 @@ def _build(neck: str, width: int, act: str, **overrides) -> EXTD:
     return EXTD(width=width, neck=neck, act=act, **overrides)  # type: ignore[arg-type]
 
 
-PRESETS: dict[str, Callable[..., nn.Module]] = {
+PRESETS: dict[str, Callable[..., EXTD]] = {
     f"extd_{neck}_{width}{suffix}": partial(_build, neck, width, act)
     for neck in NECKS
     for width in WIDTHS

@@ -20,6 +20,7 @@ from torch import nn
 
 from facedet.assigners.two_pass import TwoPassAssigner
 from facedet.coders import DETECTRON_MAX_LOG_WH, VARIANCE_FREE, DeltaCoder
+from facedet.criteria.sampled import SampledCriterion
 from facedet.losses.ls_iou import ls_iou_loss
 from facedet.models.outputs import HeadOutputs
 from facedet.ops.nms import nms_torch
@@ -121,7 +122,7 @@ class GroupedFastRCNNCriterion(nn.Module):
                 targets: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
         rois, labels, gts, groups = self.sample(props, targets)
         cls, deltas = head(feature, rois)
-        grouped = bool(getattr(self.sampler, "grouped", False))
+        grouped = self.sampler.grouped
         n = len(self.group_scales) if grouped else 1
         g = groups if grouped else torch.zeros_like(groups)
         ce = F.cross_entropy(cls.float(), labels, reduction="none")
@@ -159,13 +160,14 @@ class TwoStageCriterion(nn.Module):
     training, as Faster R-CNN's end-to-end recipe); ground truths join them in the second stage.
     """
 
-    def __init__(self, model: nn.Module, first: nn.Module, second: GroupedFastRCNNCriterion | None = None,
+    def __init__(self, model: nn.Module, first: SampledCriterion, second: GroupedFastRCNNCriterion | None = None,
                  pre_nms_topk: int = 12_000, nms_thr: float = 0.7, post_nms_topk: int = 2_000) -> None:
         super().__init__()
         if getattr(model, "rcnn", None) is None:
             raise ValueError("TwoStageCriterion needs a detector built with second_stage=True")
         self.model = [model]  # a list: not registered as a sub-module (the trainer owns the model)
-        self.first, self.second = first, second or GroupedFastRCNNCriterion()
+        self.first: SampledCriterion = first
+        self.second = second or GroupedFastRCNNCriterion()
         self.pre_nms_topk, self.nms_thr, self.post_nms_topk = pre_nms_topk, nms_thr, post_nms_topk
 
     def rng_state(self) -> dict[str, torch.Tensor | None]:

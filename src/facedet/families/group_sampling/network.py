@@ -23,7 +23,7 @@ from (``anchor_offset=0.5``), also on sub-sampled maps. Input: RGB, torchvision 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import torch
 from torch import nn
@@ -36,6 +36,9 @@ from ...models.layers import flatten_levels
 from ...models.necks.fpn import FPN
 from ...models.outputs import HeadOutputs
 from ...priors import AnchorGrid
+
+if TYPE_CHECKING:
+    from .fast_rcnn import GroupedFastRCNN
 
 Variant = Literal["fpn", "fpn_finest", "fpn_finest_stride", "fpn_single", "fpn_finest_dc"]
 VARIANTS: tuple[str, ...] = ("fpn", "fpn_finest", "fpn_finest_stride", "fpn_single", "fpn_finest_dc")
@@ -140,8 +143,9 @@ class GroupSamplingDetector(nn.Module):
         from .fast_rcnn import GroupedFastRCNN
 
         c = self.config
-        self.rcnn = (GroupedFastRCNN(c.neck_channels, feature_stride=self.level_stride, fc_channels=c.rcnn_fc)
-                     if c.second_stage else None)
+        self.rcnn: GroupedFastRCNN | None = None
+        if c.second_stage:
+            self.rcnn = GroupedFastRCNN(c.neck_channels, feature_stride=self.level_stride, fc_channels=c.rcnn_fc)
 
     @property
     def num_anchors(self) -> int:
@@ -157,12 +161,12 @@ class GroupSamplingDetector(nn.Module):
         maps = self.head.forward_maps(feats)
         if not self._groups:  # multi-level FPN: one output level per map
             return HeadOutputs([flatten_levels(c, 2) for c, _ in maps], [flatten_levels(r, 4) for _, r in maps], None,
-                               [tuple(c.shape[-2:]) for c, _ in maps])
+                               [(c.shape[-2], c.shape[-1]) for c, _ in maps])
         (cls, reg), = maps
         b, _, h, w = cls.shape
         na = cls.shape[1] // 2
         cls5, reg5 = cls.view(b, na, 2, h, w), reg.view(b, na, 4, h, w)
-        out_c, out_r, sizes = [], [], []
+        out_c, out_r, sizes = [], [], []  # sizes: (H, W) of each output level
         for k, idx in self._groups:
             if len(idx) == na and k == 1:
                 c_j, r_j = cls, reg
@@ -172,7 +176,7 @@ class GroupSamplingDetector(nn.Module):
                 r_j = reg5.index_select(1, sel)[..., ::k, ::k].reshape(b, len(idx) * 4, -1, (w + k - 1) // k)
             out_c.append(flatten_levels(c_j, 2))
             out_r.append(flatten_levels(r_j, 4))
-            sizes.append(tuple(c_j.shape[-2:]))
+            sizes.append((c_j.shape[-2], c_j.shape[-1]))
         return HeadOutputs(out_c, out_r, None, sizes)
 
     def forward_with_features(self, images: torch.Tensor) -> tuple[HeadOutputs, list[torch.Tensor]]:

@@ -15,7 +15,7 @@ from ...models.detector import DetectorInfo
 from ...models.outputs import HeadOutputs
 from ...postprocess import Frame, Settings, SoftmaxAnchorPostProcessor, suppress_torch, to_image_np
 from ...types import Detections
-from .fast_rcnn import proposals, refine
+from .fast_rcnn import GroupedFastRCNN, proposals, refine
 
 PRE_NMS_TOP_K = 50_000
 
@@ -53,7 +53,9 @@ class TwoStagePostProcessor:
         if out.features is None:
             raise ValueError("two-stage decoding needs the neck maps (HeadOutputs.features)")
         st = self.single.settings
-        rcnn = self.model.rcnn  # type: ignore[union-attr]
+        rcnn = getattr(self.model, "rcnn", None)
+        if not isinstance(rcnn, GroupedFastRCNN):
+            raise ValueError("two-stage decoding needs a detector built with second_stage=True")
         cands = refine(rcnn, out.features[0], proposals(out, self.model))
         dets = []
         for c, frame in zip(cands, frames, strict=True):

@@ -27,6 +27,7 @@ from facedet.types import Detections
 
 from .decode import ScoredBoxes, decode_outputs
 from .fast_rcnn import GroupedFastRCNN, proposals, refine
+from .network import GroupSamplingDetector
 
 PAPER_SCALES = QUARTER_STEPS
 
@@ -61,10 +62,13 @@ def detect_level(model: nn.Module, image_bgr: np.ndarray, scale: float, score_th
     """Candidates of one pyramid level, in original-image coordinates."""
     device = next(model.parameters()).device
     x = to_tensor(image_bgr, scale, model, flip).to(device)
-    rcnn = rcnn if rcnn is not None else getattr(model, "rcnn", None)
+    if rcnn is None:
+        rcnn = model.rcnn if isinstance(model, GroupSamplingDetector) else None
     if rcnn is None:
         sb = decode_outputs(model(x), model, score_thr, pre_nms_topk)[0]
     else:
+        if not isinstance(model, GroupSamplingDetector):
+            raise TypeError(f"a second stage needs a GroupSamplingDetector, got {type(model).__name__}")
         outputs, feats = model.forward_with_features(x)
         props = proposals(outputs, model)
         sb = refine(rcnn, feats[0], props)[0]

@@ -78,8 +78,9 @@ class SCRFD(nn.Module):
     @classmethod
     def from_config(cls, cfg: SCRFDConfig) -> SCRFD:
         """Build backbone, neck and head from a :class:`SCRFDConfig`."""
+        backbone: MobileNetV1 | ResNetV1e
         if cfg.backbone == "mobilenet":
-            backbone: nn.Module = MobileNetV1(cfg.stage_planes, cfg.stage_blocks)
+            backbone = MobileNetV1(cfg.stage_planes, cfg.stage_blocks)
         elif cfg.backbone in ("resnet_basic", "resnet_bottleneck"):
             block = BasicBlock if cfg.backbone == "resnet_basic" else Bottleneck
             backbone = ResNetV1e(block, cfg.stage_blocks, cfg.stage_planes, cfg.base_channels)

@@ -28,6 +28,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from ...models.heads import SCRFDHead
+from ...models.layers import Scale
+
 
 @dataclass
 class ImportReport:
@@ -131,7 +134,10 @@ def _gn_params(g: _Graph, conv_out: str) -> tuple[int, float, np.ndarray, np.nda
     if mul is None or mul.op_type != "Mul" or add is None or add.op_type != "Add":
         raise ValueError(f"{g.path}: unexpected GroupNorm pattern after {conv_out}")
     groups = int(shape[1]) if shape is not None else scale.size
-    return groups, float(g.attrs(inorm)["epsilon"]), g.const_input(mul), g.const_input(add)
+    gamma, beta = g.const_input(mul), g.const_input(add)
+    if gamma is None or beta is None:
+        raise ValueError(f"{g.path}: GroupNorm affine after {conv_out} is not constant")
+    return groups, float(g.attrs(inorm)["epsilon"]), gamma, beta
 
 
 def _set(param: torch.Tensor, value: np.ndarray, what: str) -> None:
@@ -167,7 +173,9 @@ def import_scrfd_onnx(
     folded: dict[nn.BatchNorm2d, None] = {}
     reg_calls: dict[nn.Module, int] = {}
     head = getattr(model, "bbox_head", None)
-    reg_convs = set(head.stride_reg.values()) if head is not None else set()
+    if not isinstance(head, SCRFDHead):
+        raise ValueError(f"{path}: {type(model).__name__} has no SCRFD head (bbox_head) to import into")
+    reg_convs = set(head.stride_reg.values())
     for (name, conv, norm), node in zip(ours, onnx_convs, strict=True):
         wname = node.input[1]
         if conv in seen:  # shared module called again: must be the same initializer
@@ -196,15 +204,17 @@ def import_scrfd_onnx(
             elif isinstance(norm, nn.BatchNorm2d):
                 nxt = g.next_op(node.output[0])
                 if nxt is not None and nxt.op_type == "BatchNormalization":
-                    for p, i in ((norm.weight, 1), (norm.bias, 2), (norm.running_mean, 3), (norm.running_var, 4)):
+                    mean, var = _bn_stats(norm)
+                    for p, i in ((norm.weight, 1), (norm.bias, 2), (mean, 3), (var, 4)):
                         _set(p, g.const[nxt.input[i]], f"{name} BN")
                     rep.bn += 1
                 elif bias is not None:
+                    mean, var = _bn_stats(norm)
                     _set(norm.bias, bias, f"{name} folded bias")
                     with torch.no_grad():
                         norm.weight.fill_(1.0)
-                        norm.running_mean.zero_()
-                        norm.running_var.fill_(1.0 - norm.eps)
+                        mean.zero_()
+                        var.fill_(1.0 - norm.eps)
                     folded[norm] = None
                     rep.folded_bn += 1
                 else:
@@ -229,7 +239,9 @@ def import_scrfd_onnx(
             if head.scales is not None:
                 if factor is None or np.asarray(factor).size != 1:
                     raise ValueError(f"{path}: no scalar Scale after reg conv of level {level}")
-                _set(head.scales[level].scale, np.asarray(factor, np.float32).reshape(()), f"scale {level}")
+                scale = head.scales[level]
+                assert isinstance(scale, Scale)
+                _set(scale.scale, np.asarray(factor, np.float32).reshape(()), f"scale {level}")
                 rep.scales += 1
             elif factor is not None:
                 raise ValueError(f"{path}: ONNX scales reg of level {level} but the model has no Scale")
@@ -255,7 +267,14 @@ def guess_preset(onnx_path: str | Path) -> str:
     raise ValueError(f"{onnx_path}: no SCRFD preset matches its {len(shapes)} Conv nodes")
 
 
-def _level_stride(head: nn.Module, conv: nn.Module) -> int:
+def _bn_stats(norm: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
+    """Running mean and variance of a BatchNorm that tracks them (ValueError otherwise)."""
+    if norm.running_mean is None or norm.running_var is None:
+        raise ValueError("BatchNorm without running statistics")
+    return norm.running_mean, norm.running_var
+
+
+def _level_stride(head: SCRFDHead, conv: nn.Module) -> int:
     for i in range(len(head.strides)):
         if head.stride_reg[head.level_key(i)] is conv:
             return head.strides[i]
@@ -278,8 +297,12 @@ def _unfold_bn(model: nn.Module, norms: list[nn.BatchNorm2d], images: torch.Tens
         for h in handles:
             h.remove()
     with torch.no_grad():
-        for n, (mean, var) in stats.items():
-            n.running_mean.copy_(mean.float())
-            n.running_var.copy_(var.float())
+        for n in norms:
+            if n not in stats:
+                continue
+            mean, var = stats[n]
+            running_mean, running_var = _bn_stats(n)
+            running_mean.copy_(mean.float())
+            running_var.copy_(var.float())
             n.weight.copy_(torch.sqrt(var + n.eps).float())
             n.bias.add_(mean.float())

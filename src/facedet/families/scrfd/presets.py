@@ -12,15 +12,14 @@ from typing import Any
 
 from .network import SCRFD, SCRFDConfig
 
-_MBN_HEAD = dict(dw_conv=True)
-SCRFD_500M = SCRFDConfig("mobilenet", (2, 3, 2, 6), (16, 16, 40, 72, 152, 288), 16, 64, **_MBN_HEAD)
-SCRFD_1G = SCRFDConfig("mobilenet", (3, 2, 1, 5), (32, 48, 48, 160, 216, 312), 24, 96, gn_groups=8, **_MBN_HEAD)
+SCRFD_500M = SCRFDConfig("mobilenet", (2, 3, 2, 6), (16, 16, 40, 72, 152, 288), 16, 64, dw_conv=True)
+SCRFD_1G = SCRFDConfig("mobilenet", (3, 2, 1, 5), (32, 48, 48, 160, 216, 312), 24, 96, gn_groups=8, dw_conv=True)
 SCRFD_2_5G = SCRFDConfig("resnet_basic", (3, 5, 3, 2), (24, 48, 48, 80), 24, 64, base_channels=24)
 SCRFD_10G = SCRFDConfig("resnet_basic", (3, 4, 2, 3), (56, 88, 88, 224), 56, 80, base_channels=56, stacked_convs=3)
 SCRFD_34G = SCRFDConfig(
     "resnet_bottleneck", (17, 16, 2, 8), (56, 56, 144, 184), 128, 256, base_channels=56, gn_groups=32
 )
-_BN_KPS = dict(norm="bn", shared_head=False, use_kps=True)
+_BN_KPS: dict[str, Any] = dict(norm="bn", shared_head=False, use_kps=True)  # per-stride BN head + landmarks
 SCRFD_500M_KPS = replace(SCRFD_500M, use_scale=False, **_BN_KPS)  # scale_mode=0 in scrfd_500m_bnkps.py
 SCRFD_2_5G_KPS = replace(SCRFD_2_5G, **_BN_KPS)
 SCRFD_10G_KPS = replace(SCRFD_10G, **_BN_KPS)

@@ -21,14 +21,13 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ..layers import flatten_levels
+from ..layers import flatten_levels, normal_init_
 
 
-def _init_predictor(conv: nn.Conv2d, prior_prob: float | None, num_anchors: int, num_classes: int) -> None:
+def _init_predictor(conv: nn.Module, prior_prob: float | None, num_anchors: int, num_classes: int) -> None:
     """Normal(0, 0.01) weights; optional face prior: logit(face) - logit(bg) = log(p / (1 - p))."""
-    nn.init.normal_(conv.weight, std=0.01)
-    nn.init.zeros_(conv.bias)
-    if prior_prob is not None and num_classes == 2:
+    normal_init_(conv)
+    if prior_prob is not None and num_classes == 2 and isinstance(conv, nn.Conv2d) and conv.bias is not None:
         with torch.no_grad():
             conv.bias.view(num_anchors, num_classes)[:, 1] = math.log(prior_prob / (1 - prior_prob))
 
@@ -55,11 +54,9 @@ class RPNHead(nn.Module):
         self.cls = nn.Conv2d(feat_channels, num_anchors * num_classes, 1)
         self.reg = nn.Conv2d(feat_channels, num_anchors * 4, 1)
         for conv in self.convs:
-            nn.init.normal_(conv.weight, std=0.01)
-            nn.init.zeros_(conv.bias)
+            normal_init_(conv)
         _init_predictor(self.cls, prior_prob, num_anchors, num_classes)
-        nn.init.normal_(self.reg.weight, std=0.01)
-        nn.init.zeros_(self.reg.bias)
+        normal_init_(self.reg)
 
     def forward_maps(self, feats: Sequence[torch.Tensor]) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """``[(cls (B, A*C, H, W), reg (B, A*4, H, W))]`` per level."""
@@ -98,12 +95,10 @@ class DilatedRPNHead(nn.Module):
         self.cls = nn.ModuleList(nn.Conv2d(feat_channels, num_classes, 1) for _ in self.dilations)
         self.reg = nn.ModuleList(nn.Conv2d(feat_channels, 4, 1) for _ in self.dilations)
         for conv in self.convs:
-            nn.init.normal_(conv.weight, std=0.01)
-            nn.init.zeros_(conv.bias)
+            normal_init_(conv)
         for c, r in zip(self.cls, self.reg, strict=True):
             _init_predictor(c, prior_prob, 1, num_classes)
-            nn.init.normal_(r.weight, std=0.01)
-            nn.init.zeros_(r.bias)
+            normal_init_(r)
 
     def forward_maps(self, feats: Sequence[torch.Tensor]) -> list[tuple[torch.Tensor, torch.Tensor]]:
         if len(feats) != 1:

@@ -88,7 +88,8 @@ class SCRFDHead(nn.Module):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
         for conv in self.stride_cls.values():
-            nn.init.constant_(conv.bias, CLS_BIAS_INIT)
+            if isinstance(conv, nn.Conv2d) and conv.bias is not None:
+                nn.init.constant_(conv.bias, CLS_BIAS_INIT)
 
     def forward_level(
         self, x: torch.Tensor, level: int
@@ -96,7 +97,9 @@ class SCRFDHead(nn.Module):
         """One level: tower, then cls (B,HWA,C) logits, reg (B,HWA,4), kps (B,HWA,2K) or None."""
         key = self.level_key(level)
         feat = x
-        for conv in self.cls_stride_convs[key]:
+        tower = self.cls_stride_convs[key]
+        assert isinstance(tower, nn.ModuleList)
+        for conv in tower:
             feat = conv(feat)
         cls = self.stride_cls[key](feat)
         reg = self.stride_reg[key](feat)
@@ -119,5 +122,6 @@ class SCRFDHead(nn.Module):
             c, r, k = self.forward_level(x, i)
             cls.append(c)
             reg.append(r)
-            kps.append(k)
+            if k is not None:
+                kps.append(k)
         return cls, reg, (kps if self.use_kps else None)

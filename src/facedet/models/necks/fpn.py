@@ -50,7 +50,8 @@ class FPN(nn.Module):
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.xavier_uniform_(m.weight)
-                nn.init.zeros_(m.bias)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
 
     def forward(self, feats: Sequence[torch.Tensor]) -> list[torch.Tensor]:
         feats = list(feats)[self.start:]
