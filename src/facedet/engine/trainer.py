@@ -38,7 +38,6 @@ from facedet.samplers.stream import rng_state_of, set_rng_state_of
 Evaluator = Callable[[nn.Module], dict[str, float]]
 
 
-
 def seed_everything(seed: int) -> None:
     """Seed python, numpy and torch (call before building the model for a reproducible init)."""
     random.seed(seed)
