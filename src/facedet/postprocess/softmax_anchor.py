@@ -57,21 +57,22 @@ class SoftmaxAnchorPostProcessor:
         return tuple(list(out.cls) + list(out.reg))
 
     @torch.no_grad()
-    def candidates(self, out: HeadOutputs) -> list[tuple[Tensor, Tensor]]:
-        """Per image, before NMS: decoded boxes ``(K, 4)`` (network-input pixels) and probabilities, best first."""
+    def candidates(self, out: HeadOutputs) -> list[tuple[Tensor, Tensor, Tensor]]:
+        """Per image, before NMS: anchor rows ``(K,)``, decoded boxes ``(K, 4)`` (network-input pixels) and
+        face probabilities ``(K,)``, best first."""
         anchors = self.anchors.boxes(out.feat_sizes, out.reg[0].device)
         probs = torch.cat(out.cls, dim=1).float().softmax(dim=-1)[..., 1]
         deltas = torch.cat(out.reg, dim=1).float()
         res = []
         for b in range(deltas.shape[0]):
             keep = candidates_torch(probs[b], self.settings.score_threshold, self.pre_nms_top_k, self.inclusive)
-            res.append((self.coder.decode(deltas[b, keep], anchors[keep]), probs[b, keep]))
+            res.append((keep, self.coder.decode(deltas[b, keep], anchors[keep]), probs[b, keep]))
         return res
 
     @torch.no_grad()
     def torch(self, out: HeadOutputs, frames: Sequence[Frame]) -> list[Detections]:
         dets = []
-        for (boxes, scores), frame in zip(self.candidates(out), frames, strict=True):
+        for (_, boxes, scores), frame in zip(self.candidates(out), frames, strict=True):
             keep = suppress_torch(boxes, scores, self.settings.nms_threshold, self.top_k)
             dets.append(self._to_image(boxes[keep].cpu().numpy(), scores[keep].cpu().numpy(), frame))
         return dets

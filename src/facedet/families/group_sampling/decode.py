@@ -13,7 +13,7 @@ import torch
 
 from facedet.models.detector import as_detector
 from facedet.models.outputs import HeadOutputs
-from facedet.postprocess.select import candidates_torch
+from facedet.postprocess import Settings, SoftmaxAnchorPostProcessor
 from facedet.samplers.group import GROUP_SCALES, scale_index
 
 
@@ -44,13 +44,7 @@ def decode_outputs(
 ) -> list[ScoredBoxes]:
     """Per image: boxes with face probability ``>= score_thr``, at most ``pre_nms_topk``, best first."""
     det = as_detector(model)
-    cls = torch.cat(outputs.cls, dim=1).float()
-    reg = torch.cat(outputs.reg, dim=1).float()
-    anchors = det.anchors.boxes(outputs.feat_sizes, cls.device)
-    groups = scale_index(det.anchors.anchor_sizes(outputs.feat_sizes, cls.device), group_scales)
-    probs = cls.softmax(-1)[..., 1]
-    out = []
-    for b in range(cls.shape[0]):
-        keep = candidates_torch(probs[b], score_thr, pre_nms_topk, inclusive=True)
-        out.append(ScoredBoxes(det.coder.decode(reg[b, keep], anchors[keep]), probs[b, keep], groups[keep]))
-    return out
+    post = SoftmaxAnchorPostProcessor(det.anchors, det.coder, Settings(score_thr),  # type: ignore[arg-type]
+                                      pre_nms_top_k=pre_nms_topk, inclusive=True)
+    groups = scale_index(det.anchors.anchor_sizes(outputs.feat_sizes, outputs.cls[0].device), group_scales)
+    return [ScoredBoxes(boxes, scores, groups[rows]) for rows, boxes, scores in post.candidates(outputs)]
