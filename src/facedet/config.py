@@ -67,6 +67,8 @@ class TrainConfig:
     grad_clip: float = 0.0  # max grad norm; 0 = off (the released configs do not clip)
     amp: bool = True  # CUDA only
     channels_last: bool = True  # CUDA only
+    cpu_channels_last: bool = False  # channels-last on CPU too (SCRFD: 1.8x faster, benchmarks/bench_train.py)
+    cpu_bf16: bool = False  # bf16 autocast on CPU (AVX-512 BF16 machines)
     ema: bool = False
     ema_decay: float = 0.9998
     seed: int = 0
@@ -90,6 +92,22 @@ class EvalConfig:
 
 
 @dataclass(frozen=True)
+class DistillConfig:
+    """Knowledge distillation from a frozen teacher (:mod:`facedet.criteria.distill`); ``teacher``
+    empty = none. ``teacher`` is a zoo name or a weights file (an official ``.onnx``, our ``.pt``);
+    ``teacher_model`` names the preset of a file whose preset cannot be guessed from it."""
+
+    teacher: str = ""
+    teacher_model: str = ""
+    mode: str = "auto"  # auto (dense when the priors line up, else pseudo) | dense | pseudo
+    cls_weight: float = 1.0
+    box_weight: float = 1.0
+    box_thr: float = 0.1
+    beta: float = 2.0
+    pseudo_thr: float = 0.5
+
+
+@dataclass(frozen=True)
 class Config:
     """A training run: ``loss`` holds the family's own settings dataclass (see :class:`NoLossConfig`)."""
 
@@ -98,6 +116,7 @@ class Config:
     loss: Any = field(default_factory=NoLossConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    distill: DistillConfig = field(default_factory=DistillConfig)
 
 
 def _coerce(value: Any, default: Any, key: str) -> Any:

@@ -104,3 +104,34 @@ def test_train_cli_group_sampling_sampler_setting(tmp_path, capsys) -> None:
     rows = list(csv.DictReader(open(out / "train.csv")))
     assert rows and {"loss_cls", "loss_reg"} <= rows[0].keys()
     capsys.readouterr()
+
+
+def test_train_cli_distils_from_a_teacher_file(tmp_path, capsys) -> None:
+    """``--teacher FILE``: an SCRFD student learns from a (here random) SCRFD teacher checkpoint through the
+    dense terms; an EXTD student, whose priors differ, through the teacher's detections; the teacher is
+    named in config.yaml, so ``--resume`` keeps it."""
+    from facedet import zoo
+
+    write_synthetic_wider(tmp_path / "wider", "train", SyntheticConfig(num_images=4, **SYN), seed=0)
+    teacher = tmp_path / "scrfd_500m.pt"
+    torch.save(zoo.build_model("scrfd_500m").state_dict(), teacher)
+    common = ["--data", str(tmp_path / "wider"), "--no-progress", "--teacher", str(teacher),
+              "data.num_workers=0", "train.batch_size=2", "train.warmup_iters=1", "train.log_interval=1"]
+    out = tmp_path / "dense"
+    assert main(["train", "scrfd_500m", "--out", str(out), *common, "data.input_size=64", "train.epochs=1"]) == 0
+    assert "taught by" in capsys.readouterr().out
+    rows = list(csv.DictReader(open(out / "train.csv")))
+    assert rows and float(rows[0]["loss_kd_cls"]) > 0 and "loss_kd_box" in rows[0]
+    assert load_checkpoint(out / "last.pt")["config"]["distill"]["teacher"] == str(teacher)
+    assert main(["train", "scrfd_500m", "--out", str(out), "--resume", "--data", str(tmp_path / "wider"),
+                 "--no-progress", "train.epochs=2"]) == 0
+    assert "taught by" in capsys.readouterr().out  # the resumed run found its teacher in config.yaml
+
+    out = tmp_path / "pseudo"
+    syn_extd = ["data.input_size=128", "train.max_steps=1", "distill.pseudo_thr=0.0"]
+    assert main(["train", "extd_fpn_32", "--out", str(out), *common, *syn_extd]) == 0
+    rows = list(csv.DictReader(open(out / "train.csv")))
+    assert rows and "loss_kd_cls" not in rows[0]  # pseudo mode: EXTD's own losses on the extended targets
+    assert main(["train", "scrfd_500m", "--out", str(tmp_path / "x"), "--data", str(tmp_path / "wider"),
+                 "--teacher", str(tmp_path / "missing.onnx")]) == 2
+    assert "neither a zoo model nor an existing file" in capsys.readouterr().err

@@ -18,31 +18,19 @@ def _calibration(paths: list[str], size: int, model: object) -> object:
     return torch.from_numpy(blob)
 
 
-def _guess_preset(src: Path) -> str:
-    from ..families import FAMILIES
-
-    errors = []
-    for fam in FAMILIES.values():
-        if fam.guess_preset is not None:
-            try:
-                return fam.guess_preset(src)
-            except ValueError as err:
-                errors.append(str(err))
-    raise ValueError("; ".join(errors) or f"{src}: no family can guess the preset of this file; pass --model")
-
-
 def _run(args: argparse.Namespace) -> int:
     import dataclasses
 
     import torch
 
+    from ..families import guess_preset
     from ..zoo import build_model, entry, list_models, sha256_file
 
     torch.set_num_threads(2)
     src = Path(args.onnx)
     if not src.is_file():
         raise FileNotFoundError(f"ONNX file not found: {src}")
-    name = args.model or (src.stem if src.stem in list_models() else _guess_preset(src))
+    name = args.model or (src.stem if src.stem in list_models() else guess_preset(src))
     if name not in list_models():
         raise ValueError(f"unknown --model {name!r} (one of {', '.join(list_models())})")
     importer = entry(name).importer

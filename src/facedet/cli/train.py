@@ -54,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"--resume: {Path(args.out) / 'last.pt'} does not exist")
     groups = [load_training_records(p) for p in args.data]
     base = base_config(args)
+    if args.teacher:
+        base = dataclasses.replace(base, distill=dataclasses.replace(base.distill, teacher=args.teacher))
     cfg = apply_overrides(base, args.overrides)
     records = trainable(mix_records(groups, cfg.data.repeats), cfg.data.min_short_side)
     if not records:
@@ -81,11 +83,19 @@ def run(args: argparse.Namespace) -> int:
                 raise ValueError(f"eval.backend=onnx: {error}; use eval.backend=torch")
         evaluator = WiderValEvaluator(args.val, ev.max_size, ev.score_thr, ev.nms_thr, ev.max_images, ev.backend)
     augment = family if cfg.data.augment == "auto" else family_named(cfg.data.augment)
+    distiller = None
+    if cfg.distill.teacher:
+        from facedet.criteria.distill import Distiller
+        from facedet.engine.teacher import load_teacher
+
+        distiller = Distiller(load_teacher(cfg.distill.teacher, cfg.distill.teacher_model), model, cfg.distill)
     trainer = Trainer(model, family.criterion(model, cfg), cfg, records, args.out, evaluator=evaluator,
-                      progress=not args.no_progress, transform=augment.augment(as_detector(model), cfg.data))
+                      progress=not args.no_progress, transform=augment.augment(as_detector(model), cfg.data),
+                      distiller=distiller)
     if D.is_main():
         sizes = ", ".join(f"{p}: {len(g)}" for p, g in zip(args.data, groups, strict=True))
-        print(f"training {cfg.model.name} on {len(records)} images ({sizes}); "
+        taught = f" taught by {cfg.distill.teacher}" if distiller is not None else ""
+        print(f"training {cfg.model.name}{taught} on {len(records)} images ({sizes}); "
               f"{trainer.iters_per_epoch} iterations/epoch x {cfg.train.epochs} epochs -> {args.out}", flush=True)
     try:
         history = trainer.fit(resume=args.resume)
@@ -126,6 +136,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--iterations", type=int, default=0, help="with --recipe paper: scale the schedule to N steps")
     p.add_argument("--batch", type=int, default=0,
                    help="with --recipe paper: images per step (EXTD: lr scaled linearly)")
+    p.add_argument("--teacher", default="", help="distil from this model: a zoo name or a weights file "
+                   "(official .onnx / .pth, our .pt); sets distill.teacher (see distill.* for the weights)")
     p.add_argument("--no-progress", action="store_true", help="no tqdm bar (logs only)")
     p.add_argument("overrides", nargs="*", help="section.key=value, e.g. train.lr=0.01")
     p.__class__ = _IntermixedParser

@@ -15,7 +15,7 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -34,6 +34,9 @@ from facedet.engine.optim import OptimizerFactory, by_name
 from facedet.engine.schedule import WarmupSchedule
 from facedet.models.detector import as_detector
 from facedet.samplers.stream import rng_state_of, set_rng_state_of
+
+if TYPE_CHECKING:
+    from facedet.criteria.distill import Distiller
 
 Evaluator = Callable[[nn.Module], dict[str, float]]
 
@@ -54,6 +57,8 @@ class Trainer:
     ``(model, cfg.train) -> Optimizer | [Optimizer, ...]`` (default: ``train.optimizer``, see
     :mod:`facedet.engine.optim`); the first optimiser is the scheduled one, :meth:`train_step` steps
     them all and is the override point of trainers that alternate them (architecture search).
+    ``distiller``: a :class:`facedet.criteria.distill.Distiller` whose frozen teacher adds its terms
+    to every step's losses (``--teacher``).
     """
 
     def __init__(
@@ -68,6 +73,7 @@ class Trainer:
         progress: bool = True,
         transform: Compose | None = None,
         optimizer: OptimizerFactory | None = None,
+        distiller: Distiller | None = None,
     ) -> None:
         self.cfg = cfg
         tc = cfg.train
@@ -80,9 +86,16 @@ class Trainer:
         self.progress = progress and D.is_main()
 
         model = model.to(self.device)
-        if self.cuda and tc.channels_last:
+        self.channels_last = tc.channels_last if self.cuda else tc.cpu_channels_last
+        if self.channels_last:
             model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # stub lacks it
         self.model = model
+        self.distiller = distiller.to(self.device) if distiller is not None else None
+        if self.distiller is not None and self.channels_last:
+            self.distiller.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        # mixed precision: fp16 + loss scaling on CUDA (train.amp), bf16 on CPU (train.cpu_bf16)
+        self.autocast_dtype = torch.float16 if self.cuda else torch.bfloat16
+        self.autocast = tc.amp if self.cuda else tc.cpu_bf16
         self.criterion = criterion
         self.ddp = nn.parallel.DistributedDataParallel(model, device_ids=[self.device] if self.cuda else None) \
             if D.is_dist() else None
@@ -167,12 +180,16 @@ class Trainer:
         """One optimiser step; returns the float losses."""
         tc = self.cfg.train
         images = images.to(self.device, non_blocking=True)
-        if self.cuda and tc.channels_last:
+        if self.channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
         net = self.ddp or self.model
-        with torch.autocast(self.device.type, enabled=self.cuda and tc.amp):
+        with torch.autocast(self.device.type, dtype=self.autocast_dtype, enabled=self.autocast):
             outputs = net(images)
-        losses = self.criterion(outputs, targets)
+            taught = self.distiller.teacher_outputs(images) if self.distiller is not None else None
+        if self.distiller is not None and taught is not None:
+            losses = self.distiller.losses(outputs, taught, targets, self.criterion)
+        else:
+            losses = self.criterion(outputs, targets)
         loss = losses["loss"]
         if not torch.isfinite(loss):
             raise FloatingPointError(f"non-finite loss {loss.item()} at step {self.step}: {losses}")

@@ -54,4 +54,18 @@ def load_config(path: str | Path, preset: str | None = None) -> Config:
     return load_yaml(path, default_config(name))
 
 
-__all__ = ["FAMILIES", "Family", "default_config", "family_named", "family_of", "load_config"]
+def guess_preset(path: str | Path) -> str:
+    """The zoo preset of an official weights file, asked of every family that can tell; ValueError
+    (with each family's reason) when none can."""
+    src = Path(path)
+    errors = []
+    for fam in FAMILIES.values():
+        if fam.guess_preset is not None:
+            try:
+                return fam.guess_preset(src)
+            except ValueError as err:
+                errors.append(str(err))
+    raise ValueError("; ".join(errors) or f"{src}: no family can guess the preset of this file; pass the model name")
+
+
+__all__ = ["FAMILIES", "Family", "default_config", "family_named", "family_of", "guess_preset", "load_config"]
