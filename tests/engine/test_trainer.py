@@ -106,3 +106,23 @@ def test_save_atomic_keeps_previous_file_on_failure(tmp_path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ck.pt"]  # no temp file left behind
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_cpu_channels_last_and_bf16_train_and_resume_exactly(tmp_path) -> None:
+    """``train.cpu_channels_last`` / ``train.cpu_bf16``: the model is trained in channels-last memory under
+    bf16 autocast, the losses stay finite and a resumed run still reproduces the uninterrupted one."""
+    recs = square_records(tmp_path / "data", n=8)
+    cfg = apply_overrides(SCRFD_DEFAULTS, BASE + ["train.cpu_channels_last=true", "train.cpu_bf16=true",
+                                                  "train.epochs=2"])
+    full = _trainer(cfg, recs, tmp_path / "full")
+    hist = full.fit()
+    assert all(torch.isfinite(torch.tensor(r["loss"])) for r in hist)
+    conv = full.model.stem[0][0]
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    assert full.autocast and full.autocast_dtype == torch.bfloat16
+    part = _trainer(apply_overrides(cfg, ["train.epochs=1"]), recs, tmp_path / "part")
+    part.fit()
+    resumed = _trainer(cfg, recs, tmp_path / "part")
+    resumed.fit(resume=True)
+    for k, v in full.model.state_dict().items():
+        assert torch.equal(v, resumed.model.state_dict()[k]), k

@@ -79,6 +79,8 @@ class Trainer:
         tc = cfg.train
         if tc.threads > 0:
             torch.set_num_threads(tc.threads)
+        if tc.flush_denormal:
+            torch.set_flush_denormal(True)  # process-wide; a no-op where the CPU lacks the flag
         self.device = D.init_from_env(tc.device)
         self.cuda = self.device.type == "cuda"
         self.out = Path(out_dir)
