@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import pickle
 
 import pytest
@@ -126,3 +127,18 @@ def test_cpu_channels_last_and_bf16_train_and_resume_exactly(tmp_path) -> None:
     resumed.fit(resume=True)
     for k, v in full.model.state_dict().items():
         assert torch.equal(v, resumed.model.state_dict()[k]), k
+
+
+def test_step_budget_beyond_the_epochs_stretches_the_cosine(tmp_path) -> None:
+    """``train.max_steps`` larger than epochs x iterations runs longer and the cosine spans the whole run
+    (it used to end after ``train.epochs`` and train the remaining steps at lr 0)."""
+    recs = square_records(tmp_path / "data", n=8)  # 2 iterations per epoch at batch 4
+    cfg = apply_overrides(SCRFD_DEFAULTS, BASE + ["train.epochs=1", "train.max_steps=8", "train.schedule=cosine",
+                                                  "train.warmup_iters=0", "train.lr=0.1"])
+    trainer = _trainer(cfg, recs, tmp_path / "run")
+    assert trainer.epochs == 4
+    trainer.fit()
+    lrs = [float(r["lr"]) for r in csv.DictReader(open(tmp_path / "run" / "train.csv"))]
+    assert trainer.step == 8 and len(lrs) == 8
+    assert lrs[3] == pytest.approx(0.1 * 0.5 * (1 + math.cos(math.pi * 4 / 8)))  # the lr set for step 5 of 8
+    assert all(a > b for a, b in zip(lrs, lrs[1:], strict=False)) and lrs[-2] > 0

@@ -116,7 +116,10 @@ class Trainer:
         self.sampler = ResumableBatchSampler(len(dataset), tc.batch_size, tc.seed, True, D.rank(), D.world_size())
         self.loader = make_loader(dataset, self.sampler, cfg.data.num_workers)
         self.iters_per_epoch = self.sampler.batches_per_epoch()
-        self.schedule = WarmupSchedule(self.optimizer, self.iters_per_epoch, tc.epochs, tc.schedule, tc.milestones,
+        # a step budget beyond epochs x iterations extends the run, and the schedule with it (a cosine over
+        # the shorter run would sit at its floor for the extra steps)
+        self.epochs = max(tc.epochs, -(-tc.max_steps // self.iters_per_epoch)) if tc.max_steps else tc.epochs
+        self.schedule = WarmupSchedule(self.optimizer, self.iters_per_epoch, self.epochs, tc.schedule, tc.milestones,
                                        tc.gamma, tc.warmup_iters, tc.warmup_ratio, tc.min_lr_ratio,
                                        tc.milestone_iters)
         self.logger = RunLogger(self.out, enabled=D.is_main())
@@ -228,9 +231,7 @@ class Trainer:
         if resume:
             path = self.out / "last.pt" if resume is True else Path(resume)
             self.load(path)
-        epochs = tc.epochs
-        if tc.max_steps:  # a step budget is reached even when epochs * iterations_per_epoch falls short of it
-            epochs = max(epochs, -(-tc.max_steps // self.iters_per_epoch))
+        epochs = self.epochs
         while self.epoch < epochs:
             self.sampler.set_epoch(self.epoch, self.batch)
             self.model.train()
