@@ -106,6 +106,7 @@ class DistillConfig:
     box_thr: float = 0.1
     beta: float = 2.0
     pseudo_thr: float = 0.5
+    feat_weight: float = 0.0  # > 0: also imitate the teacher's neck maps (hint loss, 1x1 adapters)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch import nn
 
 from facedet.config import DistillConfig
 from facedet.criteria.distill import Distiller, Renormalize, dense_boxes, face_logit, same_layout
@@ -132,3 +133,56 @@ def test_mismatched_priors_fall_back_to_pseudo_targets_and_dense_mode_refuses() 
         Distiller(teacher, student, DistillConfig(teacher="x", mode="dense")).losses(out, t_out, targets, crit)
     with pytest.raises(ValueError, match="distill.mode"):
         Distiller(teacher, student, DistillConfig(teacher="x", mode="soft"))
+
+
+class _Neck(nn.Module):
+    """Per-level 1x1 convolutions over a list of maps (what the hint loss reads)."""
+
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__()
+        self.convs = nn.ModuleList(nn.Conv2d(cin, cout, 1) for _ in range(3))
+
+    def forward(self, feats: list[torch.Tensor]) -> list[torch.Tensor]:
+        return [c(f) for c, f in zip(self.convs, feats, strict=True)]
+
+
+class NeckDet(TinyDet):
+    """TinyDet with a neck of ``out`` channels between its maps and its predictors."""
+
+    def __init__(self, out: int = 16) -> None:
+        super().__init__(width=16)
+        self.neck = _Neck(16, out)
+        self.cls = nn.ModuleList(nn.Conv2d(out, 2, 3, 1, 1) for _ in self.strides)
+        self.reg = nn.ModuleList(nn.Conv2d(out, 8, 3, 1, 1) for _ in self.strides)
+
+    def forward(self, images: torch.Tensor) -> HeadOutputs:
+        f8 = self.stem(images)
+        f16 = self.down16(f8)
+        feats = self.neck([f8, f16, self.down32(f16)])
+        cls = [c(f).permute(0, 2, 3, 1).reshape(f.shape[0], -1, 1) for c, f in zip(self.cls, feats, strict=True)]
+        reg = [r(f).exp().permute(0, 2, 3, 1).reshape(f.shape[0], -1, 4) for r, f in zip(self.reg, feats, strict=True)]
+        return HeadOutputs(cls, reg, None, [(int(f.shape[2]), int(f.shape[3])) for f in feats])
+
+
+def test_hint_loss_is_pearson_based_bounded_and_trains_the_adapters() -> None:
+    torch.manual_seed(0)
+    student, teacher = NeckDet(16), NeckDet(24)
+    kd = Distiller(teacher, student, DistillConfig(teacher="x", feat_weight=1.0))
+    assert [type(a).__name__ for a in kd.adapters] == ["Conv2d"] * 3  # 16 -> 24 channels
+    assert sum(p.numel() for p in kd.parameters() if p.requires_grad) == 3 * (16 * 24 + 24)  # adapters only
+    images = torch.randn(2, 3, 64, 64)
+    crit = GFLCriterion.from_config(GFLLossConfig(), student)
+    targets = [{"boxes": torch.tensor([[8.0, 8.0, 40.0, 40.0]])}] * 2
+    out = student(images)
+    losses = kd.losses(out, kd.teacher_outputs(images), targets, crit)
+    hint = float(losses["loss_kd_feat"].detach())
+    assert 0 < hint <= 4.0  # 2 (1 - r) per channel, r in [-1, 1]
+    losses["loss"].backward()
+    assert kd.adapters[0].weight.grad is not None and student.neck.convs[0].weight.grad is not None
+    # a student whose maps are an affine copy of the teacher's (per channel) scores zero
+    twin = Distiller(teacher, teacher, DistillConfig(teacher="x", feat_weight=1.0))
+    twin.teacher_outputs(images)
+    teacher(images)
+    assert float(twin.feature_term()) == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(ValueError, match="no neck module"):
+        Distiller(TinyDet(), student, DistillConfig(teacher="x", feat_weight=1.0))

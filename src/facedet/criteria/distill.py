@@ -12,6 +12,15 @@ Two modes, chosen by whether the teacher's priors line up with the student's:
   above ``pseudo_thr`` that overlap no ground-truth face (IoU < 0.5) join the image's targets before
   the student's own criterion runs. This is the only form that works across prior layouts.
 
+With ``feat_weight > 0`` both modes also imitate the teacher's neck maps (FitNets-style hints at the
+neck outputs): the mean squared error between the student's maps, through a 1x1 adapter where the
+widths differ, and the teacher's, each map standardised per image and channel first, as PKD does
+("PKD: General Distillation Framework for Object Detectors via Pearson Correlation Coefficient", Cao et
+al. 2022). Standardised, the term is ``2 (1 - r)`` per channel (r: the Pearson correlation), so it is
+bounded whatever the two networks' feature scales, where raw maps of a random student were thousands
+of times the teacher's.
+The maps are read by forward hooks on the ``neck`` module of both networks.
+
 The face logit of a 2-class softmax head is ``z_face - z_background`` (its softmax is the sigmoid of
 that difference), so sigmoid and softmax heads distil into each other.
 
@@ -106,14 +115,49 @@ class Distiller(nn.Module):
     targets that include the teacher's extra faces (pseudo mode).
     """
 
+    s_det: Detector
+
     def __init__(self, teacher: nn.Module, student: nn.Module, cfg: DistillConfig) -> None:
         super().__init__()
         if cfg.mode not in ("auto", "dense", "pseudo"):
             raise ValueError(f"distill.mode must be auto, dense or pseudo, got {cfg.mode!r}")
         self.teacher = teacher.eval().requires_grad_(False)
-        self.t_det, self.s_det = as_detector(teacher), as_detector(student)
+        self.t_det = as_detector(teacher)
+        # the student is read, never owned: kept out of this module's children (its parameters, state dict
+        # and device moves belong to the trainer's model)
+        object.__setattr__(self, "s_det", as_detector(student))
         self.renorm = Renormalize(self.s_det, self.t_det)
         self.cfg = cfg
+        self.adapters = nn.ModuleList()
+        self._maps: dict[str, list[torch.Tensor]] = {}
+        if cfg.feat_weight > 0:
+            for role, net in (("student", student), ("teacher", teacher)):
+                neck = getattr(net, "neck", None)
+                if not isinstance(neck, nn.Module):
+                    raise ValueError(f"distill.feat_weight > 0: the {role} ({type(net).__name__}) has no neck module")
+                neck.register_forward_hook(self._keeper(role))
+            widths = [_widths(net) for net in (student, teacher)]
+            if len(widths[0]) != len(widths[1]):
+                raise ValueError(f"distill.feat_weight > 0: the student's neck gives {len(widths[0])} maps, "
+                                 f"the teacher's {len(widths[1])}")
+            self.adapters.extend(nn.Identity() if cs == ct else nn.Conv2d(cs, ct, 1)
+                                 for cs, ct in zip(*widths, strict=True))
+
+    def _keeper(self, role: str):  # type: ignore[no-untyped-def]
+        def hook(module: nn.Module, args: object, out: Sequence[torch.Tensor]) -> None:
+            self._maps[role] = list(out)
+
+        return hook
+
+    def feature_term(self) -> torch.Tensor:
+        """The hint loss on the maps of the last student and teacher forwards."""
+        s_maps, t_maps = self._maps.get("student"), self._maps.get("teacher")
+        if s_maps is None or t_maps is None:
+            raise RuntimeError("feature distillation: run the student and the teacher forward first")
+        total = torch.zeros((), device=s_maps[0].device)
+        for adapt, s, t in zip(self.adapters, s_maps, t_maps, strict=True):
+            total = total + (_standardise(adapt(s.float())) - _standardise(t.float())).pow(2).mean()
+        return self.cfg.feat_weight * total / len(s_maps)
 
     def train(self, mode: bool = True) -> Distiller:
         super().train(mode)
@@ -177,12 +221,38 @@ class Distiller(nn.Module):
             raise ValueError("distill.mode=dense: the teacher's priors do not line up with the student's "
                              "(different rows per level); use distill.mode=pseudo")
         if self.cfg.mode == "pseudo" or not dense:
-            return dict(criterion(student, self.pseudo_targets(teacher, targets)))
-        losses = dict(criterion(student, targets))
-        terms = self.dense_terms(student, teacher)
+            losses = dict(criterion(student, self.pseudo_targets(teacher, targets)))
+            terms = {}
+        else:
+            losses = dict(criterion(student, targets))
+            terms = self.dense_terms(student, teacher)
+        if self.cfg.feat_weight > 0:
+            terms["loss_kd_feat"] = self.feature_term()
         losses.update(terms)
-        losses["loss"] = losses["loss"] + terms["loss_kd_cls"] + terms["loss_kd_box"]
+        for term in terms.values():
+            losses["loss"] = losses["loss"] + term
         return losses
+
+
+def _standardise(x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """Zero mean, unit variance over the spatial positions of each image and channel."""
+    mean = x.mean(dim=(2, 3), keepdim=True)
+    std = x.var(dim=(2, 3), keepdim=True, unbiased=False).add(eps).sqrt()
+    return (x - mean) / std
+
+
+def _widths(net: nn.Module) -> list[int]:
+    """Channels of each neck map, from one forward of a small dummy image."""
+    maps: list[torch.Tensor] = []
+    handle = net.neck.register_forward_hook(lambda m, a, out: maps.extend(out))  # type: ignore[union-attr]
+    was = net.training
+    try:
+        with torch.no_grad():
+            net.eval()(torch.zeros(1, 3, 64, 64, device=next(net.parameters()).device))
+    finally:
+        handle.remove()
+        net.train(was)
+    return [int(m.shape[1]) for m in maps]
 
 
 def _nms(boxes: torch.Tensor, scores: torch.Tensor, thr: float) -> torch.Tensor:

@@ -104,6 +104,9 @@ class Trainer:
         made = (optimizer or by_name(tc.optimizer))(model, tc)
         self.optimizers: list[torch.optim.Optimizer] = [made] if isinstance(made, torch.optim.Optimizer) else list(made)
         self.optimizer = self.optimizers[0]
+        extra = [p for p in self.distiller.parameters() if p.requires_grad] if self.distiller is not None else []
+        if extra:  # feature-distillation adapters train with the model (never exported with it)
+            self.optimizer.add_param_group({"params": extra})
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.cuda and tc.amp)
         self.ema = ModelEMA(model, tc.ema_decay) if tc.ema else None
 
@@ -149,6 +152,7 @@ class Trainer:
             "sampler": self.sampler.state_dict(),
             "rng": rng_state(),
             "criterion_rng": rng_state_of(self.criterion),
+            "distiller": self.distiller.adapters.state_dict() if self.distiller is not None else None,
             "config": to_dict(self.cfg),
             "model_name": self.cfg.model.name,
         }
@@ -166,6 +170,8 @@ class Trainer:
         """Restore everything saved by :meth:`state`."""
         ck = load_checkpoint(path, map_location=self.device)
         unwrap(self.model).load_state_dict(ck["model"])
+        if self.distiller is not None and ck.get("distiller") is not None:
+            self.distiller.adapters.load_state_dict(ck["distiller"])
         self.optimizer.load_state_dict(ck["optimizer"])
         for opt, state in zip(self.optimizers[1:], ck.get("optimizers", []), strict=True):
             opt.load_state_dict(state)
