@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch import nn
 
 from facedet.config import DistillConfig
 from facedet.criteria.distill import Distiller, Renormalize, dense_boxes, face_logit, same_layout
 from facedet.criteria.gfl import GFLCriterion, GFLLossConfig
 from facedet.models.outputs import HeadOutputs
 from facedet.priors import AnchorGrid
-from tests.engine.tiny import TinyDet
+from tests.engine.tiny import NeckDet, TinyDet
 
 
 def test_face_logit_of_softmax_head_is_the_log_odds() -> None:
@@ -133,35 +132,6 @@ def test_mismatched_priors_fall_back_to_pseudo_targets_and_dense_mode_refuses() 
         Distiller(teacher, student, DistillConfig(teacher="x", mode="dense")).losses(out, t_out, targets, crit)
     with pytest.raises(ValueError, match="distill.mode"):
         Distiller(teacher, student, DistillConfig(teacher="x", mode="soft"))
-
-
-class _Neck(nn.Module):
-    """Per-level 1x1 convolutions over a list of maps (what the hint loss reads)."""
-
-    def __init__(self, cin: int, cout: int) -> None:
-        super().__init__()
-        self.convs = nn.ModuleList(nn.Conv2d(cin, cout, 1) for _ in range(3))
-
-    def forward(self, feats: list[torch.Tensor]) -> list[torch.Tensor]:
-        return [c(f) for c, f in zip(self.convs, feats, strict=True)]
-
-
-class NeckDet(TinyDet):
-    """TinyDet with a neck of ``out`` channels between its maps and its predictors."""
-
-    def __init__(self, out: int = 16) -> None:
-        super().__init__(width=16)
-        self.neck = _Neck(16, out)
-        self.cls = nn.ModuleList(nn.Conv2d(out, 2, 3, 1, 1) for _ in self.strides)
-        self.reg = nn.ModuleList(nn.Conv2d(out, 8, 3, 1, 1) for _ in self.strides)
-
-    def forward(self, images: torch.Tensor) -> HeadOutputs:
-        f8 = self.stem(images)
-        f16 = self.down16(f8)
-        feats = self.neck([f8, f16, self.down32(f16)])
-        cls = [c(f).permute(0, 2, 3, 1).reshape(f.shape[0], -1, 1) for c, f in zip(self.cls, feats, strict=True)]
-        reg = [r(f).exp().permute(0, 2, 3, 1).reshape(f.shape[0], -1, 4) for r, f in zip(self.reg, feats, strict=True)]
-        return HeadOutputs(cls, reg, None, [(int(f.shape[2]), int(f.shape[3])) for f in feats])
 
 
 def test_hint_loss_is_pearson_based_bounded_and_trains_the_adapters() -> None:

@@ -142,3 +142,35 @@ def test_step_budget_beyond_the_epochs_stretches_the_cosine(tmp_path) -> None:
     assert trainer.step == 8 and len(lrs) == 8
     assert lrs[3] == pytest.approx(0.1 * 0.5 * (1 + math.cos(math.pi * 4 / 8)))  # the lr set for step 5 of 8
     assert all(a > b for a, b in zip(lrs, lrs[1:], strict=False)) and lrs[-2] > 0
+
+
+def test_distilled_run_with_hints_resumes_exactly(tmp_path) -> None:
+    """A run with a teacher and feature hints (trainable adapters) resumes bit-exactly: the adapters and
+    their optimiser state travel in the checkpoint; the teacher stays frozen."""
+    from facedet.criteria.distill import Distiller
+    from tests.engine.tiny import NeckDet
+
+    recs = square_records(tmp_path / "data", n=8)
+    cfg = apply_overrides(SCRFD_DEFAULTS, BASE + ["train.epochs=2", "distill.teacher=tiny", "distill.feat_weight=1"])
+
+    def make(out: str) -> Trainer:
+        torch.manual_seed(0)
+        teacher, student = NeckDet(24), NeckDet(16)
+        kd = Distiller(teacher, student, cfg.distill)
+        return Trainer(student, GFLCriterion.from_config(cfg.loss, student), cfg, recs, tmp_path / out,
+                       progress=False, distiller=kd)
+
+    full = make("full")
+    frozen = {k: v.clone() for k, v in full.distiller.teacher.state_dict().items()}
+    hist = full.fit()
+    assert "loss_kd_feat" in hist[0] and "loss_kd_cls" in hist[0]
+    assert all(torch.equal(v, full.distiller.teacher.state_dict()[k]) for k, v in frozen.items())
+    part = make("part")
+    part.cfg = apply_overrides(cfg, ["train.max_steps=3"])
+    part.fit()
+    resumed = make("part")
+    resumed.fit(resume=True)
+    for k, v in full.model.state_dict().items():
+        assert torch.equal(v, resumed.model.state_dict()[k]), k
+    for k, v in full.distiller.adapters.state_dict().items():
+        assert torch.equal(v, resumed.distiller.adapters.state_dict()[k]), k

@@ -59,3 +59,32 @@ class TinyDet(nn.Module):
         reg = [_flatten(h(f), 4) for h, f in zip(self.reg, feats, strict=True)]
         kps = [_flatten(h(f), 10) for h, f in zip(self.kps, feats, strict=True)] if self.kps is not None else None
         return HeadOutputs(cls, reg, kps, [(int(f.shape[2]), int(f.shape[3])) for f in feats])
+
+
+class _Neck(nn.Module):
+    """Per-level 1x1 convolutions over a list of maps (what the hint loss reads)."""
+
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__()
+        self.convs = nn.ModuleList(nn.Conv2d(cin, cout, 1) for _ in range(3))
+
+    def forward(self, feats: list[torch.Tensor]) -> list[torch.Tensor]:
+        return [c(f) for c, f in zip(self.convs, feats, strict=True)]
+
+
+class NeckDet(TinyDet):
+    """TinyDet with a neck of ``out`` channels between its maps and its predictors."""
+
+    def __init__(self, out: int = 16) -> None:
+        super().__init__(width=16)
+        self.neck = _Neck(16, out)
+        self.cls = nn.ModuleList(nn.Conv2d(out, 2, 3, 1, 1) for _ in self.strides)
+        self.reg = nn.ModuleList(nn.Conv2d(out, 8, 3, 1, 1) for _ in self.strides)
+
+    def forward(self, images: torch.Tensor) -> HeadOutputs:
+        f8 = self.stem(images)
+        f16 = self.down16(f8)
+        feats = self.neck([f8, f16, self.down32(f16)])
+        cls = [c(f).permute(0, 2, 3, 1).reshape(f.shape[0], -1, 1) for c, f in zip(self.cls, feats, strict=True)]
+        reg = [r(f).exp().permute(0, 2, 3, 1).reshape(f.shape[0], -1, 4) for r, f in zip(self.reg, feats, strict=True)]
+        return HeadOutputs(cls, reg, None, [(int(f.shape[2]), int(f.shape[3])) for f in feats])
