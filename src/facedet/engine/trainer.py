@@ -207,6 +207,10 @@ class Trainer:
         for opt in self.optimizers:
             opt.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
+        if self.distiller is not None and D.is_dist():  # hint adapters live outside DDP: average them by hand
+            for p in self.distiller.parameters():
+                if p.grad is not None:
+                    p.grad.copy_(D.reduce_mean(p.grad))
         if tc.grad_clip > 0:
             for opt in self.optimizers:
                 self.scaler.unscale_(opt)

@@ -85,3 +85,27 @@ def plot_fddb_roc(result: FddbResult, path: str | Path, title: str | None = None
     ax.set_ylabel("true positive rate")
     ax.set_title(title or f"FDDB: {result.num_images} images, {roc.num_faces} faces")
     return _finish(plt, fig, ax, path, legend_loc="lower right")
+
+
+def plot_training(epochs_csv: str | Path, path: str | Path, title: str | None = None) -> Path:
+    """AP per evaluated epoch (easy / medium / hard) over the mean training loss, from a run's ``epochs.csv``."""
+    import csv
+
+    rows = list(csv.DictReader(open(epochs_csv)))
+    if not rows:
+        raise ValueError(f"{epochs_csv}: no epoch rows")
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    epochs = [float(r["epoch"]) for r in rows]
+    for key, label in (("ap_easy", "Easy AP"), ("ap_medium", "Medium AP"), ("ap_hard", "Hard AP")):
+        pts = [(e, float(r[key])) for e, r in zip(epochs, rows, strict=True) if r.get(key)]
+        if pts:
+            ax.plot(*zip(*pts, strict=True), marker="o", label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("AP")
+    ax.set_ylim(0, 1)
+    loss = ax.twinx()
+    loss.plot(epochs, [float(r["loss"]) for r in rows], color="grey", alpha=0.6, label="train loss")
+    loss.set_ylabel("mean train loss", color="grey")
+    ax.set_title(title or str(Path(epochs_csv).parent.name))
+    return _finish(plt, fig, ax, path, "upper left")
