@@ -174,3 +174,14 @@ def test_distilled_run_with_hints_resumes_exactly(tmp_path) -> None:
         assert torch.equal(v, resumed.model.state_dict()[k]), k
     for k, v in full.distiller.adapters.state_dict().items():
         assert torch.equal(v, resumed.distiller.adapters.state_dict()[k]), k
+
+
+def test_save_atomic_gives_ordinary_file_permissions(tmp_path) -> None:
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        path = save_atomic({"a": torch.zeros(1)}, tmp_path / "x.pt")
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600: packaged weights must be readable

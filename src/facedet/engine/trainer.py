@@ -79,8 +79,6 @@ class Trainer:
         tc = cfg.train
         if tc.threads > 0:
             torch.set_num_threads(tc.threads)
-        if tc.flush_denormal:
-            torch.set_flush_denormal(True)  # process-wide; a no-op where the CPU lacks the flag
         self.device = D.init_from_env(tc.device)
         self.cuda = self.device.type == "cuda"
         self.out = Path(out_dir)
@@ -236,7 +234,19 @@ class Trainer:
         return metrics
 
     def fit(self, resume: bool | str | Path = False) -> list[dict[str, Any]]:
-        """Train to ``cfg.train.epochs`` (or ``max_steps``); returns the per-epoch log rows."""
+        """Train to ``cfg.train.epochs`` (or ``max_steps``); returns the per-epoch log rows.
+
+        With ``train.flush_denormal`` subnormal floats are flushed to zero while this runs (a process-wide
+        CPU flag, cleared again on return; torch offers no way to read its previous state)."""
+        if not self.cfg.train.flush_denormal:
+            return self._fit(resume)
+        torch.set_flush_denormal(True)  # a no-op where the CPU lacks the flag
+        try:
+            return self._fit(resume)
+        finally:
+            torch.set_flush_denormal(False)
+
+    def _fit(self, resume: bool | str | Path) -> list[dict[str, Any]]:
         tc = self.cfg.train
         if resume:
             path = self.out / "last.pt" if resume is True else Path(resume)
