@@ -69,7 +69,7 @@ class TrainConfig:
     channels_last: bool = True  # CUDA only
     cpu_channels_last: bool = False  # channels-last on CPU too (SCRFD: 1.8x faster, benchmarks/bench_train.py)
     cpu_bf16: bool = False  # bf16 autocast on CPU (AVX-512 BF16 machines)
-    flush_denormal: bool = True  # CPU: subnormal floats as zero while fit() runs (EXTD-32: 1.3 -> 1.6 img/s)
+    flush_denormal: bool = True  # CPU: subnormal floats as zero while fit() runs (README, "On CPU")
     ema: bool = False
     ema_decay: float = 0.9998
     seed: int = 0
