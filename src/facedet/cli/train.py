@@ -8,6 +8,7 @@ Every family trains on the same engine; its criterion, augmentation and paper re
 ``Family`` object (``facedet/families/<family>/recipe.py``). The defaults are SCRFD's schedule: for
 EXTD add the paper recipe scaled to your budget (``--recipe paper --iterations N``), for Group
 Sampling ``--recipe paper`` (100 epochs) and ``loss.sampling=gs|random|ohem|focal|wrs|gs_wrs|...``.
+``--teacher MODEL_OR_FILE`` distils from a frozen teacher (``distill.*``; see facedet.criteria.distill).
 """
 
 from __future__ import annotations
