@@ -116,7 +116,7 @@ def download_weights(
 
 def load_state(model: nn.Module, path: str | Path) -> None:
     """Load our ``.pt``: a state dict, or a checkpoint dict with ``model`` / ``state_dict`` key (strict)."""
-    model.load_state_dict(read_state_dict(path, weights_only=False), strict=True)
+    model.load_state_dict(read_state_dict(path), strict=True)
 
 
 def load_model(name: str, weights: str | Path | None = None) -> nn.Module:
@@ -135,7 +135,7 @@ def load_model(name: str, weights: str | Path | None = None) -> nn.Module:
             raise ValueError(f"{name} has no importer for {path.suffix} files")
         e.importer(model, path)
         return model.eval()
-    state = read_state_dict(path, weights_only=False)
+    state = read_state_dict(path)
     if set(state) == set(model.state_dict()):
         model.load_state_dict(state, strict=True)
     elif e.importer is not None:

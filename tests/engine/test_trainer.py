@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from facedet.config import Config, apply_overrides
+from facedet.convert.state import safe_load
 from facedet.criteria import GFLCriterion
 from facedet.engine.checkpoint import export_weights, load_checkpoint, save_atomic
 from facedet.engine.trainer import Trainer, seed_everything
@@ -86,7 +87,7 @@ def test_export_weights_fp16_loads_into_model(tmp_path) -> None:
     t = _trainer(cfg, recs, tmp_path / "run")
     t.fit()
     out = export_weights(tmp_path / "run" / "last.pt", tmp_path / "w.pt", half=True, use_ema=False)
-    sd = torch.load(out, weights_only=False)["state_dict"]
+    sd = safe_load(out)["state_dict"]
     assert sd["cls.0.weight"].dtype == torch.float16
     fresh = TinyDet(kps=True)
     load_state(fresh, out)

@@ -62,11 +62,16 @@ def save_atomic(obj: Any, path: str | Path) -> Path:
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load a checkpoint written by the trainer (it stores RNG states, so ``weights_only=False``)."""
+    """Load a checkpoint written by the trainer, safely (:func:`facedet.convert.state.safe_load`)."""
+    from facedet.convert.state import safe_load
+
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist")
-    return torch.load(path, map_location=map_location, weights_only=False)
+    ck = safe_load(path, map_location)
+    if not isinstance(ck, dict):
+        raise ValueError(f"{path}: not a facedet checkpoint (a {type(ck).__name__})")
+    return ck
 
 
 def unwrap(model: torch.nn.Module) -> torch.nn.Module:

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from facedet.cli import main
+from facedet.convert.state import safe_load
 from facedet.families.scrfd.onnx_import import import_scrfd_onnx
 from facedet.zoo import build_model, load_model
 from tests.conftest import shared_path
@@ -105,4 +106,4 @@ def test_cli_convert_then_load(tmp_path: Path) -> None:
     reloaded = load_model("scrfd_500m", out)
     got = reloaded.state_dict()
     assert all(torch.equal(got[k], v) for k, v in direct.state_dict().items())
-    assert torch.load(out, weights_only=False)["arch"] == "scrfd_500m"
+    assert safe_load(out)["arch"] == "scrfd_500m"

@@ -48,7 +48,7 @@ def import_official(model: nn.Module, path: Path, **options: Any) -> Any:
         from .onnx_import import import_scrfd_onnx  # lazy: onnx is only needed for this path
 
         return import_scrfd_onnx(model, path, **options)
-    state = {k: v for k, v in read_state_dict(path, weights_only=False).items()
+    state = {k: v for k, v in read_state_dict(path).items()
              if not k.startswith("bbox_head.integral.")}
     model.load_state_dict(state, strict=True)
     return None
