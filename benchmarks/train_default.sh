@@ -10,7 +10,7 @@
 #
 # CPU choices: 320x320 crops with the crop choices halved (0.15..1.0 of the short side) so faces keep the
 # scale distribution of the official 640 / 0.3..2.0 recipe; batch 16, lr 0.02, 500-iteration warm-up,
-# cosine over 65 epochs; channels-last on CPU (1.8x faster for SCRFD, benchmarks/bench_train.py); EMA
+# cosine over 65 epochs; channels-last on CPU (1.2x at 320 px: 30.7 -> 36.7 img/s, benchmarks/bench_train.py); EMA
 # 0.999 (the 0.9998 default averages over more steps than this run has); two torch threads, one loader
 # worker, nice 10 so interactive work keeps priority.
 set -euo pipefail

@@ -3,7 +3,7 @@
 # WIDER FACE train (the 1,000 images at hand) + the Kaggle face-mask set, evaluated on dev-val-144.
 #
 # usage: benchmarks/train_extd_real.sh DATA_DIR [OUT_DIR] [extra key=value overrides]
-#   DATA_DIR holds widerface/ and facemask/ (see benchmarks/train_real.sh). Re-running resumes.
+#   DATA_DIR holds widerface/ and facemask/ (see benchmarks/train_default.sh). Re-running resumes.
 #
 # Recipe: `--recipe paper --iterations 800 --batch 8` = the paper's SGD (momentum 0.9, weight decay 5e-4)
 # with lr steps at 1/2 and 3/4 of the iterations; EXTD augmentation (data-anchor-sampling or SSD crops,

@@ -117,12 +117,16 @@ class Distiller(nn.Module):
 
     s_det: Detector
 
+    @property
+    def t_det(self) -> Detector:
+        """The teacher seen as a :class:`Detector` (the same module as ``teacher``)."""
+        return as_detector(self.teacher)
+
     def __init__(self, teacher: nn.Module, student: nn.Module, cfg: DistillConfig) -> None:
         super().__init__()
         if cfg.mode not in ("auto", "dense", "pseudo"):
             raise ValueError(f"distill.mode must be auto, dense or pseudo, got {cfg.mode!r}")
         self.teacher = teacher.eval().requires_grad_(False)
-        self.t_det = as_detector(teacher)
         # the student is read, never owned: kept out of this module's children (its parameters, state dict
         # and device moves belong to the trainer's model)
         object.__setattr__(self, "s_det", as_detector(student))
