@@ -20,9 +20,15 @@ SCRFD_CROP_CHOICE = (0.3, 0.45, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0)
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Which detector to build (a ``facedet.zoo`` name)."""
+    """Which detector to build (a ``facedet.zoo`` name) and the weights it starts from.
+
+    ``init``: a weights file loaded before training (our ``.pt``, or an official file through the
+    preset's importer), as mmdetection's ``load_from``; empty = the preset's own initialisation.
+    ``--resume`` restores the checkpoint over it.
+    """
 
     name: str = "scrfd_500m"
+    init: str = ""
 
 
 @dataclass(frozen=True)

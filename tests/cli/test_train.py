@@ -135,3 +135,22 @@ def test_train_cli_distils_from_a_teacher_file(tmp_path, capsys) -> None:
     assert main(["train", "scrfd_500m", "--out", str(tmp_path / "x"), "--data", str(tmp_path / "wider"),
                  "--teacher", str(tmp_path / "missing.onnx")]) == 2
     assert "neither a zoo model nor an existing file" in capsys.readouterr().err
+
+
+def test_train_cli_model_init_starts_from_the_file(tmp_path, capsys) -> None:
+    """``model.init=FILE`` loads the weights before training: at lr 0 the convolutions stay the file's."""
+    from facedet.zoo import build_model
+
+    write_synthetic_wider(tmp_path / "wider", "train", SyntheticConfig(num_images=4, **SYN), seed=0)
+    torch.manual_seed(123)  # differs from the run's seed, so a fresh init would not match
+    start = build_model("scrfd_500m").state_dict()
+    torch.save(start, tmp_path / "start.pt")
+    out = tmp_path / "run"
+    assert main(["train", "scrfd_500m", "--data", str(tmp_path / "wider"), "--out", str(out), "--no-progress",
+                 f"model.init={tmp_path / 'start.pt'}", "data.input_size=64", "data.num_workers=0",
+                 "train.batch_size=2", "train.epochs=1", "train.lr=0", "train.weight_decay=0"]) == 0
+    trained = load_checkpoint(out / "last.pt")["model"]
+    convs = [k for k, v in start.items() if k.endswith("weight") and v.dim() == 4]
+    assert convs and all(torch.equal(trained[k], start[k]) for k in convs)
+    assert load_checkpoint(out / "last.pt")["config"]["model"]["init"] == str(tmp_path / "start.pt")
+    capsys.readouterr()

@@ -93,3 +93,24 @@ def test_load_skips_absent_images(tmp_path: Path) -> None:
     recs = load_label_txt(tmp_path / "label.txt")
     assert [r.name for r in recs] == ["a"] and (recs.listed, recs.skipped) == (3, 2)
     assert recs[0].path == str(tmp_path / "images" / "0--Parade" / "a.jpg")
+
+
+def test_format_label_txt_round_trips() -> None:
+    from facedet.data.retinaface import format_label_txt
+
+    recs = parse_label_txt(LABEL, "label.txt")
+    again = parse_label_txt(format_label_txt(recs), "again.txt")
+    assert [r.path for r in again] == [r.path for r in recs] and [r.size for r in again] == [r.size for r in recs]
+    for a, b in zip(recs, again, strict=True):
+        np.testing.assert_allclose(a.boxes, b.boxes, atol=0.005)
+        np.testing.assert_allclose(a.ignore, b.ignore, atol=0.005)
+        np.testing.assert_array_equal(a.landmark_valid, b.landmark_valid)
+        np.testing.assert_allclose(a.landmarks[a.landmark_valid], b.landmarks[b.landmark_valid], atol=0.005)
+
+
+def test_format_label_txt_refuses_whitespace_paths() -> None:
+    from facedet.data.records import ImageRecord
+    from facedet.data.retinaface import format_label_txt
+
+    with pytest.raises(ValueError, match="whitespace"):
+        format_label_txt([ImageRecord(path="my photos/a.jpg", boxes=np.zeros((0, 4), np.float32))])

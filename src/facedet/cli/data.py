@@ -1,4 +1,5 @@
-"""``facedet data``: inspect annotation sets (``stats``) and write synthetic WIDER-layout data (``synth``)."""
+"""``facedet data``: inspect annotation sets (``stats``), write synthetic WIDER-layout data (``synth``), and
+mark a detector's confident faces that no label covers as ignore regions (``ignore-unlabelled``)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,46 @@ def _synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ignore_unlabelled(args: argparse.Namespace) -> int:
+    """Partially labelled sets (WebFaces leaves about one confident face in eight unlabelled) teach a
+    detector that those faces are background; as ignore regions they are neither face nor background."""
+    from pathlib import Path
+
+    import numpy as np
+    from tqdm import tqdm
+
+    from facedet.api import FaceDetector
+    from facedet.atomic import write_text_atomic
+    from facedet.data import load_dataset
+    from facedet.data.retinaface import format_label_txt
+    from facedet.io import read_image
+    from facedet.ops.boxes import box_iou_np
+
+    out = Path(args.out)
+    target = out / "label.txt"
+    if target.exists() and not args.force:
+        raise FileExistsError(f"{target} exists; pass --force to replace it")
+    records = list(load_dataset(args.path, split=args.split))
+    det = FaceDetector(args.model, weights=args.weights, score_threshold=args.threshold, input_size=None,
+                       max_side=args.max_side, num_threads=args.threads)
+    added = 0
+    for rec in tqdm(records, desc="ignore-unlabelled", unit="img", disable=args.no_progress):
+        faces = det.detect(read_image(rec.path)).boxes
+        if len(faces) == 0:
+            continue
+        covered = np.concatenate([rec.boxes, rec.ignore]) if len(rec.ignore) else rec.boxes
+        overlap = box_iou_np(faces, covered).max(1) if len(covered) else np.zeros(len(faces))
+        new = faces[overlap < args.iou].astype(np.float32)
+        rec.ignore = np.concatenate([rec.ignore.reshape(-1, 4), new])
+        added += len(new)
+    for rec in records:
+        rec.path = str(Path(rec.path).resolve())
+    write_text_atomic(target, format_label_txt(records))
+    print(f"{target}: {len(records)} images, {sum(len(r.boxes) for r in records)} faces, "
+          f"{added} unlabelled detections (score >= {args.threshold}, IoU < {args.iou}) added as ignore regions")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``facedet data {stats,synth}``."""
     p = subparsers.add_parser("data", help="inspect data sets, write synthetic data")
@@ -56,3 +97,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--size", type=int, nargs=2, default=[320, 320], metavar=("W", "H"))
     g.add_argument("--seed", type=int, default=0)
     g.set_defaults(func=_synth)
+    u = sub.add_parser("ignore-unlabelled", help="add a detector's confident unlabelled faces as ignore regions",
+                       description="Writes OUT/label.txt (SCRFD xyxy layout, absolute image paths) holding PATH's "
+                                   "labels plus, as ignore regions, every detection of --weights with score >= "
+                                   "--threshold that overlaps no label or ignore region by --iou or more.")
+    u.add_argument("path", help="any data set load_dataset reads (WIDER root, label.txt, VOC, WebFaces)")
+    u.add_argument("--out", required=True, help="folder for label.txt")
+    u.add_argument("--weights", required=True, help="the detector's weights (e.g. an official .onnx)")
+    u.add_argument("--model", default="scrfd_500m")
+    u.add_argument("--threshold", type=float, default=0.5)
+    u.add_argument("--iou", type=float, default=0.3)
+    u.add_argument("--max-side", type=int, default=1024, help="long-side cap of the detector's input")
+    u.add_argument("--split", default="train", choices=["train", "val", "test"])
+    u.add_argument("--threads", type=int, default=0)
+    u.add_argument("--force", action="store_true", help="replace an existing OUT/label.txt")
+    u.add_argument("--no-progress", action="store_true")
+    u.set_defaults(func=_ignore_unlabelled)

@@ -65,7 +65,10 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--iterations / --batch scale the paper recipe: add --recipe paper "
                          "(or set train.max_steps / train.batch_size)")
     seed_everything(cfg.train.seed)  # recipes leave the seed alone: the model init does not depend on them
-    model = zoo.build_model(cfg.model.name)
+    if cfg.model.init:  # weights to start from (our .pt or an official file); --resume restores over them
+        model = zoo.load_model(cfg.model.name, cfg.model.init).train()
+    else:
+        model = zoo.build_model(cfg.model.name)
     family = family_of(model)
     if args.recipe == "paper" and not (args.resume and not args.config and (Path(args.out) / "config.yaml").is_file()):
         if family.paper_config is None:

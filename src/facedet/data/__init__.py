@@ -1,4 +1,4 @@
-"""Face data sets: readers of WIDER FACE, RetinaFace/SCRFD ``label.txt`` and PASCAL-VOC annotations,
+"""Face data sets: readers of WIDER FACE, RetinaFace/SCRFD ``label.txt``, PASCAL-VOC and Caltech WebFaces annotations,
 one entry point that recognises any of them (:func:`load_dataset`), a synthetic WIDER-layout
 generator and summary statistics. Every reader returns a :class:`RecordList` of
 :class:`ImageRecord` and skips (and counts) images absent on disk.
@@ -14,11 +14,13 @@ from facedet.data.records import ImageRecord
 from facedet.data.retinaface import load_label_txt, parse_label_txt
 from facedet.data.stats import DatasetStats, RecordList, summarize
 from facedet.data.voc import load_voc, parse_voc_xml
+from facedet.data.webfaces import GT_NAME as WEBFACES_GT
+from facedet.data.webfaces import load_webfaces
 from facedet.data.wider import load_wider, load_wider_mat, load_wider_txt, parse_wider_txt, split_of
 
 __all__ = [
     "AnnotationError", "DatasetStats", "ImageRecord", "RecordList", "detect_format", "load_dataset",
-    "load_label_txt", "load_voc", "load_wider", "load_wider_mat", "load_wider_txt", "parse_label_txt",
+    "load_label_txt", "load_voc", "load_wider", "load_wider_mat", "load_wider_txt", "load_webfaces", "parse_label_txt",
     "parse_voc_xml", "parse_wider_txt", "summarize",
 ]
 
@@ -27,9 +29,10 @@ LABEL_NAMES = ("label.txt", "labelv2.txt")
 
 def detect_format(path: str | os.PathLike, split: str = "train") -> tuple[str, Path]:
     """Say which reader ``path`` needs: ``("wider", root)``, ``("wider_txt", file)``, ``("wider_mat", file)``,
-    ``("label", file)`` or ``("voc", root)``.
+    ``("label", file)``, ``("voc", root)`` or ``("webfaces", root or file)``.
 
-    Folders: a WIDER root has ``wider_face_split/``; a VOC root has ``annotations/``; a RetinaFace
+    Folders: a WIDER root has ``wider_face_split/``; a VOC root has ``annotations/``; a WebFaces
+    folder holds ``WebFaces_GroundThruth.txt``; a RetinaFace
     folder holds ``label.txt``/``labelv2.txt`` directly or in ``<split>/`` or ``WIDER_<split>/``.
     Files: ``*_bbx_gt.txt``, ``*.mat``, or a ``.txt`` whose first line starts with ``#`` (label.txt).
     """
@@ -39,6 +42,8 @@ def detect_format(path: str | os.PathLike, split: str = "train") -> tuple[str, P
             return "wider", p
         if (p / "annotations").is_dir():
             return "voc", p
+        if (p / WEBFACES_GT).is_file():
+            return "webfaces", p
         for sub in ("", split, f"WIDER_{split}"):
             for name in LABEL_NAMES:
                 if (p / sub / name).is_file():
@@ -49,6 +54,8 @@ def detect_format(path: str | os.PathLike, split: str = "train") -> tuple[str, P
         raise FileNotFoundError(f"{p}: no such file or folder")
     if p.suffix == ".mat":
         return "wider_mat", p
+    if p.name == WEBFACES_GT:
+        return "webfaces", p
     if p.name.endswith("_bbx_gt.txt"):
         return "wider_txt", p
     if p.suffix == ".txt":
@@ -79,6 +86,8 @@ def load_dataset(path: str | os.PathLike, split: str = "train", box_format: str 
         return load_wider(p, split, keep_missing=keep_missing)
     if kind == "voc":
         return load_voc(p, keep_missing=keep_missing)
+    if kind == "webfaces":
+        return load_webfaces(p, keep_missing=keep_missing)
     if kind == "label":
         return load_label_txt(p, box_format=box_format, keep_missing=keep_missing)
     if kind == "wider_mat":

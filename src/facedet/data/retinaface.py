@@ -154,3 +154,23 @@ def load_label_txt(path: str | os.PathLike, image_root: str | os.PathLike | None
     root = p.parent / "images" if image_root is None else Path(image_root)
     records = parse_label_txt(read_text(p), str(p), root, box_format)
     return drop_missing(records, keep_missing)
+
+
+def format_label_txt(records: list[ImageRecord]) -> str:
+    """The ``xyxy`` ``label.txt`` text of ``records`` (inverse of :func:`parse_label_txt`): faces with
+    their landmarks where valid (19 numbers) or as 4 numbers, ignore regions as 5 numbers ending in 1.
+    Paths are written as the records hold them; a path with whitespace cannot be written."""
+    lines: list[str] = []
+    for rec in records:
+        if any(c.isspace() for c in rec.path):
+            raise ValueError(f"{rec.path!r}: a label.txt path cannot hold whitespace")
+        size = f" {rec.size[0]} {rec.size[1]}" if rec.size else ""
+        lines.append(f"# {rec.path}{size}")
+        for i, box in enumerate(rec.boxes):
+            nums = [f"{v:.2f}" for v in box]
+            if rec.landmarks is not None and rec.landmark_valid is not None and rec.landmark_valid[i]:
+                for x, y in rec.landmarks[i]:
+                    nums += [f"{x:.2f}", f"{y:.2f}", "0.0"]
+            lines.append(" ".join(nums))
+        lines.extend(" ".join(f"{v:.2f}" for v in box) + " 1" for box in rec.ignore)
+    return "\n".join(lines) + "\n"

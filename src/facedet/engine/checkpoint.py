@@ -8,14 +8,14 @@ run killed mid-write leaves the previous checkpoint intact.
 
 from __future__ import annotations
 
-import os
 import random
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+from facedet.atomic import atomic_open
 
 
 def rng_state() -> dict[str, Any]:
@@ -40,25 +40,10 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 def save_atomic(obj: Any, path: str | Path) -> Path:
-    """``torch.save`` to a temp file beside ``path``, fsync, then ``os.replace`` over it (with the
-    permissions a plain ``open`` would give, not mkstemp's owner-only 0600)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(obj, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the mode open() would
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    """``torch.save`` through :func:`facedet.atomic.atomic_open` (never a half-written checkpoint)."""
+    with atomic_open(path) as fh:
+        torch.save(obj, fh)
+    return Path(path)
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
