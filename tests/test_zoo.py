@@ -129,3 +129,26 @@ def test_load_mmdet_style_pth(tmp_path: Path) -> None:
     torch.save({"state_dict": state}, official)
     with pytest.raises(RuntimeError, match="Missing key"):
         zoo.load_model("scrfd_500m", official)
+
+
+def test_every_download_and_cache_hit_is_checked_against_its_pin(tmp_path: Path) -> None:
+    payload = tmp_path / "payload.bin"
+    payload.write_bytes(b"weights v1")
+    # a known entry keeps its pin when the caller points url= elsewhere
+    with pytest.raises(ValueError, match="sha256 mismatch"):
+        zoo.download_weights("scrfd_2.5g", cache_dir=tmp_path / "c1", url=payload.as_uri())
+    # no pin known: the first download records one, and later cache hits are checked against it
+    cache = tmp_path / "c2"
+    got = zoo.download_weights("scrfd_10g", cache_dir=cache, url=payload.as_uri(), progress=False)
+    assert (cache / "scrfd_10g.onnx.sha256").read_text().strip() == hashlib.sha256(b"weights v1").hexdigest()
+    got.write_bytes(b"corrupted on disk")
+    with pytest.raises(ValueError, match="is not the expected"):
+        zoo.download_weights("scrfd_10g", cache_dir=cache)  # no URL to fetch it again: refused
+    assert zoo.download_weights("scrfd_10g", cache_dir=cache, url=payload.as_uri()) == got  # fetched again
+    assert got.read_bytes() == b"weights v1"
+
+
+def test_offline_download_is_one_line_connection_error(tmp_path: Path) -> None:
+    with pytest.raises(ConnectionError, match="cannot download") as info:
+        zoo.download_weights("scrfd_10g", cache_dir=tmp_path, url=(tmp_path / "absent.onnx").as_uri())
+    assert "\n" not in str(info.value) and not list(tmp_path.iterdir())

@@ -1,18 +1,62 @@
-"""Image input: paths, bytes or arrays, with clear errors for bad input; video frames."""
+"""Image input: paths, bytes or arrays, with clear errors for bad input; video frames.
+
+Encoded images are measured from their header before decoding and refused (``ValueError``) above
+``MAX_IMAGE_PIXELS`` (default 2**27, 134 M pixels, about 400 MB once decoded; environment variable
+``FACEDET_MAX_IMAGE_PIXELS``; a 2.6 MB PNG can declare 30000 x 30000 and take 5.5 GB to decode). The
+header is read with Pillow, which knows every common format; for a file it cannot read, OpenCV's own
+limit (``OPENCV_IO_MAX_IMAGE_PIXELS``, set to the same value unless already set) still applies.
+"""
 
 from __future__ import annotations
 
+import io
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-import cv2
 import numpy as np
+
+MAX_IMAGE_PIXELS = int(os.environ.get("FACEDET_MAX_IMAGE_PIXELS", 1 << 27))
+os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_IMAGE_PIXELS))
+
+import cv2  # noqa: E402 - after the pixel limit reaches OpenCV's environment
 
 ImageInput = str | os.PathLike | bytes | bytearray | memoryview | np.ndarray
 
 
+def encoded_size(data: bytes | np.ndarray) -> tuple[int, int] | None:
+    """``(width, height)`` an encoded image declares in its header, or None when Pillow cannot tell."""
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - Pillow comes with matplotlib
+        return None
+    raw = data.tobytes() if isinstance(data, np.ndarray) else bytes(data)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # our limit, not Pillow's
+            try:
+                with Image.open(io.BytesIO(raw)) as im:
+                    return int(im.size[0]), int(im.size[1])
+            finally:
+                Image.MAX_IMAGE_PIXELS = limit
+    except Exception:  # noqa: BLE001 - not a format Pillow knows: OpenCV decides
+        return None
+
+
+def check_pixels(width: int, height: int, what: str, limit: int | None = None) -> None:
+    """Raise ``ValueError`` when ``width x height`` exceeds ``limit`` (default ``MAX_IMAGE_PIXELS``)."""
+    limit = MAX_IMAGE_PIXELS if limit is None else limit
+    if width * height > limit:
+        raise ValueError(f"{what}: {width}x{height} = {width * height:,} pixels is over the limit of {limit:,} "
+                         "(facedet.io.MAX_IMAGE_PIXELS / FACEDET_MAX_IMAGE_PIXELS)")
+
+
 def _decode(buf: np.ndarray, what: str) -> np.ndarray:
+    size = encoded_size(buf)
+    if size is not None:
+        check_pixels(*size, what)
     img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     if img is None:
         raise ValueError(f"{what}: not a decodable image (corrupt or unsupported format)")

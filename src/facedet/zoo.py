@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import tempfile
 import urllib.parse
 import urllib.request
@@ -72,16 +71,18 @@ def sha256_file(path: str | Path) -> str:
 
 
 def download_weights(
-    name: str, cache_dir: str | Path | None = None, url: str | None = None, sha256: str | None = None
+    name: str, cache_dir: str | Path | None = None, url: str | None = None, sha256: str | None = None,
+    timeout: float = 60.0, progress: bool = True,
 ) -> Path:
     """Download ``name``'s weights into the cache once (urllib; http(s) or file:// URLs) and return the path.
 
-    The file is verified against ``sha256`` when given, else against the entry's hash when the
-    entry's own URL is used. A cached file is reused without downloading again.
+    Every file is checked against its pin, downloaded or cached: ``sha256`` when given, else the
+    zoo entry's hash (whatever ``url`` it came from), else the hash recorded beside the file when it
+    was first downloaded (``<file>.sha256``). A cached file that fails its pin is fetched again when a
+    URL is known, otherwise refused. Offline or unreachable: one-line ``ConnectionError``.
     """
     src = entry(name).weights
     use_url = url or (src.url if src is not None else None)
-    expected = sha256 or (src.sha256 if src is not None and url in (None, src.url) else None)
     if src is not None:
         filename = src.filename
     elif use_url is not None:
@@ -90,12 +91,16 @@ def download_weights(
         raise ValueError(f"no weight source known for {name}; pass url= or a local weights path")
     dest = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     target = dest / filename
+    sidecar = target.with_name(target.name + ".sha256")
+    expected = sha256 or (src.sha256 if src is not None else None)
     if target.exists():
-        cached = sha256_file(target) if expected is not None else None
-        if cached == expected:
+        pin = expected or (sidecar.read_text().strip() if sidecar.is_file() else None)
+        cached = sha256_file(target) if pin is not None else None
+        if cached == pin:
             return target
         if use_url is None:
-            raise ValueError(f"{target}: sha256 {cached} is not the expected {expected} for {name}")
+            raise ValueError(f"{target}: sha256 {cached} is not the expected {pin} for {name}; delete it "
+                             "or put the right file there")
     if use_url is None:
         page = f" (published at {src.page})" if src is not None and src.page else ""
         raise ValueError(
@@ -104,14 +109,39 @@ def download_weights(
         )
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=dest, delete=False, suffix=".part") as tmp:
-        with urllib.request.urlopen(use_url) as resp:  # noqa: S310 - user-chosen URL
-            shutil.copyfileobj(resp, tmp)
+        try:
+            _fetch(use_url, tmp, timeout, progress, desc=filename)
+        except BaseException:
+            tmp.close()
+            os.unlink(tmp.name)
+            raise
     got = sha256_file(tmp.name)
     if expected is not None and got != expected:
         os.unlink(tmp.name)
         raise ValueError(f"sha256 mismatch for {name} from {use_url}: got {got}, expected {expected}")
     os.replace(tmp.name, target)
+    if expected is None:  # trust on first use: later cache hits are checked against this
+        sidecar.write_text(got + "\n")
     return target
+
+
+def _fetch(url: str, out: Any, timeout: float, progress: bool, desc: str) -> None:
+    """Copy ``url`` into the open file ``out`` with a progress bar; network failures -> ConnectionError."""
+    import urllib.error
+
+    from tqdm import tqdm
+
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - user-chosen URL
+            total = int(resp.headers.get("Content-Length") or 0) or None
+            with tqdm(total=total, unit="B", unit_scale=True, desc=desc, disable=not progress or total is None,
+                      leave=False) as bar:
+                for chunk in iter(lambda: resp.read(1 << 20), b""):
+                    out.write(chunk)
+                    bar.update(len(chunk))
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ConnectionError(f"cannot download {url}: {reason} (offline? pass a local weights path)") from None
 
 
 def load_state(model: nn.Module, path: str | Path) -> None:

@@ -93,6 +93,21 @@ def test_dataset_is_a_function_of_seed_epoch_index(tmp_path) -> None:
         assert all(torch.equal(x, y) for x, y in zip(serial, workers, strict=True))
 
 
+def test_an_unreadable_training_image_is_replaced_by_the_next(tmp_path, caplog) -> None:
+    """A corrupt file mid-epoch: one warning naming it, the next record in its place, same every time."""
+    recs = square_records(tmp_path, n=3)
+    open(recs[1].path, "wb").write(b"\xff\xd8 truncated jpeg")
+    ds = FaceDataset(recs, scrfd_train_transforms(DataConfig(input_size=64)), seed=7)
+    with caplog.at_level("WARNING", logger="facedet.data.loader"):
+        a, b = ds[(0, 1)], ds[(0, 1)]
+    assert [r.getMessage().count(recs[1].path) for r in caplog.records] == [1]  # warned once
+    assert torch.equal(a["image"], b["image"]) and torch.equal(a["image"], ds[(0, 2)]["image"])
+    for r in recs:
+        open(r.path, "wb").close()
+    with pytest.raises(ValueError, match="none of the 3 training images"):
+        FaceDataset(recs, scrfd_train_transforms(DataConfig(input_size=64)))[0]
+
+
 def test_mix_and_filter(tmp_path) -> None:
     a = square_records(tmp_path / "a", n=2)
     b = square_records(tmp_path / "b", n=3)

@@ -38,7 +38,7 @@ def _synth(args: argparse.Namespace) -> int:
 
 
 def _ignore_unlabelled(args: argparse.Namespace) -> int:
-    """Partially labelled sets (WebFaces leaves about one confident face in eight unlabelled) teach a
+    """Partially labelled sets (WebFaces leaves about one confident face in nine unlabelled) teach a
     detector that those faces are background; as ignore regions they are neither face nor background."""
     from pathlib import Path
 

@@ -8,6 +8,7 @@ process history, so a resumed run replays the exact same batches.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -18,6 +19,9 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from facedet.data.records import ImageRecord
 from facedet.data.transforms import Compose, Sample, normalize
+from facedet.io import read_image
+
+log = logging.getLogger(__name__)
 
 
 def mix_records(groups: Sequence[Sequence[ImageRecord]], repeats: Sequence[int] = ()) -> list[ImageRecord]:
@@ -58,16 +62,31 @@ class FaceDataset(Dataset):
         self.transform = transform
         self.mean, self.std, self.to_rgb = mean, std, to_rgb
         self.seed = seed
+        self.unreadable: set[str] = set()  # per worker process: each warns once per bad file
 
     def __len__(self) -> int:
         return len(self.records)
 
+    def _read(self, idx: int) -> tuple[int, np.ndarray]:
+        """The image of record ``idx``; an unreadable one (corrupt, truncated, over the pixel limit,
+        deleted since loading) is reported once and replaced by the next readable record, so one bad
+        file neither stops a run nor changes the batch size, and the replacement is deterministic."""
+        for k in range(len(self.records)):
+            j = (idx + k) % len(self.records)
+            path = self.records[j].path
+            if path in self.unreadable:
+                continue
+            try:
+                return j, read_image(path)
+            except (ValueError, OSError) as exc:
+                self.unreadable.add(path)
+                log.warning("skipping unreadable training image (%s)", exc if path in str(exc) else f"{path}: {exc}")
+        raise ValueError(f"none of the {len(self.records)} training images can be read")
+
     def __getitem__(self, key: int | tuple[int, int]) -> dict[str, Any]:
         epoch, idx = key if isinstance(key, tuple) else (0, key)
+        idx, image = self._read(idx)
         rec = self.records[idx]
-        image = cv2.imread(rec.path, cv2.IMREAD_COLOR)
-        if image is None:
-            raise FileNotFoundError(f"cannot read image {rec.path}")
         rng = np.random.default_rng([self.seed, epoch, idx])
         sample = Sample(
             image,
