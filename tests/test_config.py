@@ -54,3 +54,21 @@ def test_loss_section_is_the_family_s_own() -> None:
     with pytest.raises(ValueError, match="unknown key"):
         apply_overrides(Config(), ["loss.box_weight=1"])
     assert "sampling" in default_config("gs_fpn_r18").loss.__dataclass_fields__
+
+
+@pytest.mark.parametrize("override, msg", [
+    ("train.epochs=-1", "train.epochs must be >= 1"),
+    ("train.batch_size=0", "train.batch_size must be >= 1"),
+    ("train.device=gpu", "train.device must be auto, cpu, cuda or cuda:N"),
+    ("train.lr=.nan", "train.lr must be a finite number"),
+    ("train.optimizer=rmsprop", "train.optimizer must be one of sgd, adam, adamw"),
+    ("train.ema_decay=1.5", "train.ema_decay must be in"),
+    ("data.input_size=0", "data.input_size must be >= 32"),
+    ("data.input_size=100", "data.input_size must be a multiple of 32"),
+    ("data.crop_choice=[0.5,-1]", "data.crop_choice must be > 0"),
+    ("eval.nms_thr=2", "eval.nms_thr must be in"),
+    ("distill.mode=soft", "distill.mode must be one of auto, dense, pseudo"),
+])
+def test_bad_numbers_fail_where_they_enter(override: str, msg: str) -> None:
+    with pytest.raises(ValueError, match=msg):
+        apply_overrides(Config(), [override])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -11,6 +12,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import checks
+from .checks import choice, integer
 from .export.runtime import OrtModel
 from .families import family_named
 from .io import ImageInput, iter_video_frames, read_image
@@ -34,6 +37,9 @@ class FaceDetector:
     numpy there and in torch otherwise. ``input_size=(W, H)`` letterboxes into a fixed canvas
     (insightface's default 640x640); ``None`` keeps each image's size (capped by ``max_side``) padded
     to a multiple of 32.
+
+    Threads: one detector may be shared by several threads; each thread keeps its own input buffer,
+    and the torch module and the ONNX Runtime session both run concurrent calls safely.
     """
 
     def __init__(
@@ -50,10 +56,11 @@ class FaceDetector:
         max_faces: int | None = None,
         clip: bool = True,
     ):
-        if backend not in ("torch", "onnx"):
-            raise ValueError(f"backend must be 'torch' or 'onnx', got {backend!r}")
+        choice("backend", backend, ("torch", "onnx"))
+        if num_threads is not None:
+            integer("num_threads", num_threads, minimum=0)  # 0: leave the library default
         self.backend = backend
-        self.device = torch.device(device)
+        self.device = _torch_device(device)
         if num_threads and backend == "torch":
             torch.set_num_threads(num_threads)
         self.ort: OrtModel | None = None
@@ -62,6 +69,7 @@ class FaceDetector:
         if backend == "onnx" and onnx_file is not None:
             self.ort = OrtModel(onnx_file, num_threads=num_threads)
             info = self.ort.info
+            _check_onnx_matches(model, onnx_file, info)
             fixed = self.ort.session.get_inputs()[0].shape[2:]
             if all(isinstance(v, int) for v in fixed):  # a static-shape export dictates the canvas
                 input_size = (int(fixed[1]), int(fixed[0]))
@@ -78,7 +86,7 @@ class FaceDetector:
                 self.ort = OrtModel(path, num_threads=num_threads)
         self.info = info
         self.family = family_named(info.family)
-        self._blob: np.ndarray | None = None
+        self._local = threading.local()  # per-thread input buffer (see the class docstring)
         self.preprocess = Letterbox(input_size=input_size, max_side=max_side)
         self.mean, self.std, self.rgb = info.input_mean, info.input_std, info.input_rgb
         self.settings = Settings(score_threshold, nms_threshold, max_faces, clip)
@@ -117,8 +125,9 @@ class FaceDetector:
         for hw, idxs in groups.items():
             for start in range(0, len(idxs), batch_limit):
                 chunk = idxs[start : start + batch_limit]
-                blob = normalize([prepared[i][0] for i in chunk], self.mean, self.std, self.rgb, out=self._blob)
-                self._blob = blob  # reused by the next call of the same size (ORT/torch copy their input)
+                blob = normalize([prepared[i][0] for i in chunk], self.mean, self.std, self.rgb,
+                                 out=getattr(self._local, "blob", None))
+                self._local.blob = blob  # this thread's next call of the same size reuses it
                 frames = [Frame(prepared[i][1], arrays[i].shape[:2], hw) for i in chunk]
                 for i, d in zip(chunk, self._run(blob, frames), strict=True):
                     results[i] = d
@@ -139,6 +148,34 @@ class FaceDetector:
         assert self.model is not None
         with torch.inference_mode():
             return self.post.torch(self.model(torch.from_numpy(blob).to(self.device)), frames)
+
+
+def _torch_device(device: str | torch.device) -> torch.device:
+    """``torch.device`` with one-line errors: an unknown name, or CUDA asked for where there is none."""
+    if not isinstance(device, torch.device):
+        choice_dev = checks.device("device", device)
+        if choice_dev == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        device = torch.device(choice_dev)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {str(device)!r}: this torch has no CUDA device (torch {torch.__version__}); "
+                         "use device='cpu'")
+    return device
+
+
+def _check_onnx_matches(model: object, onnx_file: Path, info: DetectorInfo) -> None:
+    """A zoo name given with an ONNX file must describe that file: same family, and the same preset
+    when the file records one (a facedet export)."""
+    if not isinstance(model, str) or model.endswith(".onnx") or Path(model) == onnx_file:
+        return
+    from . import zoo
+
+    family = zoo.family_name(model)
+    if info.family != family:
+        raise ValueError(f"{onnx_file} holds a {info.family} detector, but model={model!r} is {family}; pass the "
+                         "file alone (FaceDetector('file.onnx', backend='onnx')) or the matching preset")
+    if info.preset and info.preset != model:
+        raise ValueError(f"{onnx_file} is an export of {info.preset}, not {model}")
 
 
 def _onnx_path(model: object, weights: object) -> Path | None:

@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from facedet import checks as C
+
 SCRFD_CROP_CHOICE = (0.3, 0.45, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0)
 
 
@@ -45,6 +47,22 @@ class DataConfig:
     repeats: tuple[int, ...] = ()  # per --data repeat factor (mixed data sets); empty = 1 each
     min_short_side: int = 32  # images whose shorter side is under this are dropped (RetinaFaceDataset)
     augment: str = "auto"  # auto (the model family's) or the name of a family whose pipeline to use
+
+    def __post_init__(self) -> None:
+        if C.integer("data.input_size", self.input_size, minimum=32) % 32:
+            raise ValueError(f"data.input_size must be a multiple of 32, got {self.input_size}")
+        if not self.crop_choice:
+            raise ValueError("data.crop_choice must hold at least one scale")
+        for v in self.crop_choice:
+            C.number("data.crop_choice", v, 0.0, strict=True)
+        C.integer("data.crop_fill", self.crop_fill, minimum=0)
+        if self.crop_fill > 255:
+            raise ValueError(f"data.crop_fill must be a pixel value 0..255, got {self.crop_fill}")
+        C.fraction("data.flip_prob", self.flip_prob)
+        C.integer("data.num_workers", self.num_workers, minimum=0)
+        for v in self.repeats:
+            C.integer("data.repeats", v)
+        C.integer("data.min_short_side", self.min_short_side)
 
 
 @dataclass(frozen=True)
@@ -85,6 +103,22 @@ class TrainConfig:
     threads: int = 0  # torch.set_num_threads; 0 = leave as is
     device: str = "auto"  # auto | cpu | cuda
 
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "log_interval"):
+            C.integer(f"train.{name}", getattr(self, name))
+        for name in ("warmup_iters", "save_interval_steps", "max_steps", "threads", "seed"):
+            C.integer(f"train.{name}", getattr(self, name), minimum=0)
+        C.choice("train.optimizer", self.optimizer, ("sgd", "adam", "adamw"))
+        C.choice("train.schedule", self.schedule, ("step", "cosine"))
+        for name in ("lr", "weight_decay", "grad_clip"):
+            C.number(f"train.{name}", getattr(self, name), 0.0)
+        C.number("train.gamma", self.gamma, 0.0, strict=True)
+        for name in ("momentum", "warmup_ratio", "min_lr_ratio", "ema_decay"):
+            C.fraction(f"train.{name}", getattr(self, name))
+        for v in (*self.milestones, *self.milestone_iters):
+            C.integer("train.milestones", v, minimum=0)
+        C.device("train.device", self.device)
+
 
 @dataclass(frozen=True)
 class EvalConfig:
@@ -96,6 +130,14 @@ class EvalConfig:
     nms_thr: float = 0.45
     max_images: int = 0  # 0 = every image found
     backend: str = "torch"  # torch | onnx (CPU: detect through ONNX Runtime on an exported copy)
+
+    def __post_init__(self) -> None:
+        C.integer("eval.interval", self.interval, minimum=0)
+        C.integer("eval.max_size", self.max_size, minimum=32)
+        C.fraction("eval.score_thr", self.score_thr)
+        C.fraction("eval.nms_thr", self.nms_thr, open_low=True)
+        C.integer("eval.max_images", self.max_images, minimum=0)
+        C.choice("eval.backend", self.backend, ("torch", "onnx"))
 
 
 @dataclass(frozen=True)
@@ -113,6 +155,13 @@ class DistillConfig:
     beta: float = 2.0
     pseudo_thr: float = 0.5
     feat_weight: float = 0.0  # > 0: also imitate the teacher's neck maps (hint loss, 1x1 adapters)
+
+    def __post_init__(self) -> None:
+        C.choice("distill.mode", self.mode, ("auto", "dense", "pseudo"))
+        for name in ("cls_weight", "box_weight", "beta", "feat_weight"):
+            C.number(f"distill.{name}", getattr(self, name), 0.0)
+        C.fraction("distill.box_thr", self.box_thr)
+        C.fraction("distill.pseudo_thr", self.pseudo_thr)
 
 
 @dataclass(frozen=True)
@@ -206,7 +255,9 @@ def from_dict(data: dict[str, dict[str, Any]], base: Config | None = None) -> Co
 
 def dump_yaml(cfg: Config, path: str | Path) -> None:
     """Write the resolved config as YAML (written next to checkpoints)."""
-    Path(path).write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
+    from facedet.atomic import write_text_atomic
+
+    write_text_atomic(path, yaml.safe_dump(to_dict(cfg), sort_keys=False))
 
 
 def load_yaml(path: str | Path, base: Config | None = None) -> Config:

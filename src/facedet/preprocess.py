@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .checks import integer, number
+
 
 @dataclass(frozen=True)
 class Letterbox:
@@ -27,6 +29,18 @@ class Letterbox:
     max_side: int | None = None
     divisor: int = 32
     pad_value: float = 0.0
+
+    def __post_init__(self) -> None:
+        integer("divisor", self.divisor)
+        if self.input_size is not None:
+            if len(self.input_size) != 2:
+                raise ValueError(f"input_size must be (W, H) or None, got {self.input_size!r}")
+            for v in self.input_size:
+                if integer("input_size", v) % self.divisor:
+                    raise ValueError(f"input_size {tuple(self.input_size)} must be multiples of {self.divisor}")
+        if self.max_side is not None:
+            integer("max_side", self.max_side, minimum=self.divisor)
+        number("pad_value", self.pad_value, 0.0)
 
     def target_shape(self, h: int, w: int) -> tuple[float, int, int, int, int]:
         """``(scale, new_h, new_w, canvas_h, canvas_w)`` for an ``h x w`` image."""

@@ -154,3 +154,32 @@ def test_train_cli_model_init_starts_from_the_file(tmp_path, capsys) -> None:
     assert convs and all(torch.equal(trained[k], start[k]) for k in convs)
     assert load_checkpoint(out / "last.pt")["config"]["model"]["init"] == str(tmp_path / "start.pt")
     capsys.readouterr()
+
+
+def test_resume_drops_rows_logged_after_the_checkpoint_and_refuses_state_changes(tmp_path, capsys) -> None:
+    write_synthetic_wider(tmp_path / "wider", "train", SyntheticConfig(num_images=6, **SYN), seed=0)
+    out = tmp_path / "run"
+    common = ["train", "scrfd_500m", "--data", str(tmp_path / "wider"), "--out", str(out), "--no-progress"]
+    assert main(common + ["data.input_size=64", "data.num_workers=0", "train.batch_size=3", "train.epochs=1",
+                          "train.log_interval=1"]) == 0
+    assert [int(r["step"]) for r in csv.DictReader(open(out / "train.csv"))] == [1]  # 1 step per epoch
+    with open(out / "train.csv", "a") as fh:  # a kill after logging steps 2-3 but before their checkpoint
+        fh.write("2,1.5,0.01\n3,2.0,0.01\n")
+    assert main(common + ["--resume", "train.lr=0.5"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot change train.lr: 0.01 -> 0.5" in err and "model.init=" in err
+    assert main(common + ["--resume", "train.epochs=2"]) == 0
+    assert "resume: train.epochs: 1 -> 2" in capsys.readouterr().out
+    steps = [int(r["step"]) for r in csv.DictReader(open(out / "train.csv"))]
+    assert steps == [1, 2]  # each step once: the fake 2 and 3 were dropped, the real step 2 logged
+
+
+def test_csv_logger_rewind_is_atomic_and_exact(tmp_path) -> None:
+    from facedet.engine.logging import CSVLogger
+
+    log = CSVLogger(tmp_path / "x.csv")
+    for s in range(1, 7):
+        log.log({"step": s, "loss": 1.0 / s})
+    assert CSVLogger(tmp_path / "x.csv").rewind(4) == 2
+    assert [r["step"] for r in csv.DictReader(open(tmp_path / "x.csv"))] == ["1", "2", "3", "4"]
+    assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]

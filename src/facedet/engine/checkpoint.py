@@ -74,3 +74,37 @@ def export_weights(ckpt_path: str | Path, out_path: str | Path, half: bool = Tru
         state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
     meta = {k: ckpt[k] for k in ("config", "epoch", "step", "metrics") if k in ckpt}
     return save_atomic({"state_dict": state, **meta}, out_path)
+
+
+# what a resumed run may change: how long it runs, how it logs and evaluates, where it computes.
+# Everything else is part of the state being resumed (the schedule, sampler, RNG and optimiser
+# restore over it), so a changed value would be ignored or would break the replay: it is refused.
+RESUME_MAY_CHANGE = {
+    "train": {"epochs", "max_steps", "log_interval", "save_interval_steps", "threads", "device",
+              "flush_denormal", "cpu_channels_last", "cpu_bf16", "amp", "channels_last"},
+    "data": {"num_workers"},
+    "model": {"init"},
+    "eval": None,  # every key
+}
+
+
+def check_resume_config(saved: dict[str, Any], now: dict[str, Any], path: str | Path) -> list[str]:
+    """Compare a checkpoint's config with the resumed run's: raise ``ValueError`` listing the changes
+    :data:`RESUME_MAY_CHANGE` does not allow; return the allowed ones as ``"key: old -> new"`` lines
+    (logged by the caller). An old checkpoint without a config is accepted as is."""
+    allowed, refused = [], []
+    for section, values in now.items():
+        old_section = saved.get(section)
+        if not isinstance(old_section, dict):
+            continue
+        may = RESUME_MAY_CHANGE.get(section, set())
+        for key, value in values.items():
+            if key not in old_section or old_section[key] == value:
+                continue
+            line = f"{section}.{key}: {old_section[key]!r} -> {value!r}"
+            (allowed if may is None or key in may else refused).append(line)
+    if refused:
+        raise ValueError(f"--resume from {path} cannot change {'; '.join(refused)} (the checkpoint restores "
+                         "that state); drop those overrides, or start a new --out with model.init=<that "
+                         "checkpoint> to begin from its weights")
+    return allowed

@@ -1,14 +1,27 @@
 """Training logs: a CSV file per run and TensorBoard when ``tensorboard`` is importable.
 
 Rows are appended and flushed immediately so a killed run keeps its curve; on resume the CSV is
-reopened in append mode and keeps its header.
+reopened in append mode and keeps its header, and the rows logged after the checkpoint being resumed
+are dropped first (:meth:`CSVLogger.rewind`), so a run killed and resumed holds each step once.
+Whole-file rewrites are atomic.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 from typing import Any
+
+from facedet.atomic import write_text_atomic
+
+
+def _csv_text(fields: list[str], rows: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
 
 
 class CSVLogger:
@@ -28,10 +41,7 @@ class CSVLogger:
             with self.path.open(newline="") as fh:
                 old = list(csv.DictReader(fh))
             self._fields = self._fields + [k for k in row if k not in self._fields]
-            with self.path.open("w", newline="") as fh:
-                writer = csv.DictWriter(fh, fieldnames=self._fields)
-                writer.writeheader()
-                writer.writerows(old)
+            write_text_atomic(self.path, _csv_text(self._fields, old))
         new_file = self._fields is None
         fields = self._fields = list(row) if self._fields is None else self._fields
         with self.path.open("a", newline="") as fh:
@@ -39,6 +49,19 @@ class CSVLogger:
             if new_file:
                 writer.writeheader()
             writer.writerow(row)
+
+
+    def rewind(self, step: int, key: str = "step") -> int:
+        """Drop the rows whose ``key`` is above ``step`` (logged after the checkpoint a run resumes
+        from); returns how many were dropped."""
+        if self._fields is None or key not in self._fields:
+            return 0
+        with self.path.open(newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        keep = [r for r in rows if not r.get(key) or float(r[key]) <= step]
+        if len(keep) < len(rows):
+            write_text_atomic(self.path, _csv_text(self._fields, keep))
+        return len(rows) - len(keep)
 
 
 class TensorBoardLogger:
@@ -84,6 +107,12 @@ class RunLogger:
         if self.epochs is not None and self.tb is not None:
             self.epochs.log(row)
             self.tb.log(row, int(row["epoch"]), "epoch/")
+
+    def rewind(self, step: int) -> None:
+        """Forget the rows logged after global step ``step`` (see the module docstring)."""
+        for logger in (self.steps, self.epochs):
+            if logger is not None:
+                logger.rewind(step)
 
     def close(self) -> None:
         if self.tb is not None:

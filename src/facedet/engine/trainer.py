@@ -23,11 +23,19 @@ from torch import nn
 from tqdm import tqdm
 
 from facedet import distributed as D
+from facedet.atomic import atomic_open
 from facedet.config import Config, dump_yaml, to_dict
 from facedet.data.loader import FaceDataset, ResumableBatchSampler, make_loader
 from facedet.data.records import ImageRecord
 from facedet.data.transforms import Compose
-from facedet.engine.checkpoint import load_checkpoint, rng_state, save_atomic, set_rng_state, unwrap
+from facedet.engine.checkpoint import (
+    check_resume_config,
+    load_checkpoint,
+    rng_state,
+    save_atomic,
+    set_rng_state,
+    unwrap,
+)
 from facedet.engine.ema import ModelEMA
 from facedet.engine.logging import RunLogger
 from facedet.engine.optim import OptimizerFactory, by_name
@@ -167,6 +175,9 @@ class Trainer:
     def load(self, path: str | Path) -> None:
         """Restore everything saved by :meth:`state`."""
         ck = load_checkpoint(path, map_location=self.device)
+        for change in check_resume_config(ck.get("config") or {}, to_dict(self.cfg), path):
+            if D.is_main():
+                print(f"resume: {change}", flush=True)
         unwrap(self.model).load_state_dict(ck["model"])
         if self.distiller is not None and ck.get("distiller") is not None:
             self.distiller.adapters.load_state_dict(ck["distiller"])
@@ -251,6 +262,8 @@ class Trainer:
         if resume:
             path = self.out / "last.pt" if resume is True else Path(resume)
             self.load(path)
+            if D.is_main():
+                self.logger.rewind(self.step)
         epochs = self.epochs
         while self.epoch < epochs:
             self.sampler.set_epoch(self.epoch, self.batch)
@@ -311,6 +324,7 @@ class Trainer:
         self.save()
         if D.is_main():
             if improved:
-                shutil.copyfile(self.out / "last.pt", self.out / "best.pt")
+                with open(self.out / "last.pt", "rb") as src, atomic_open(self.out / "best.pt") as dst:
+                    shutil.copyfileobj(src, dst)
             self.logger.log_epoch(row)
         self.history.append(row)

@@ -14,6 +14,7 @@ from typing import Protocol
 import numpy as np
 from torch import Tensor
 
+from ..checks import fraction, integer
 from ..models.outputs import HeadOutputs
 from ..types import Detections
 
@@ -27,6 +28,12 @@ class Settings:
     nms_threshold: float = 0.4
     max_faces: int | None = None
     clip: bool = True
+
+    def __post_init__(self) -> None:
+        fraction("score_threshold", self.score_threshold)
+        fraction("nms_threshold", self.nms_threshold, open_low=True)
+        if self.max_faces is not None:
+            integer("max_faces", self.max_faces)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,84 @@
+"""Every user-facing number is checked where it enters; one detector serves several threads."""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from facedet import FaceDetector
+from facedet.postprocess import Settings
+from facedet.preprocess import Letterbox
+
+from .tiny_model import TinySCRFD
+
+
+@pytest.mark.parametrize("kwargs, msg", [
+    (dict(score_threshold=math.nan), "score_threshold must be a finite number"),
+    (dict(score_threshold=-0.1), "score_threshold must be in"),
+    (dict(nms_threshold=2.0), "nms_threshold must be in"),
+    (dict(nms_threshold=0.0), "nms_threshold must be in"),
+    (dict(max_faces=-1), "max_faces must be >= 1"),
+    (dict(max_faces=2.5), "max_faces must be an integer"),
+])
+def test_settings_refuse_nonsense(kwargs, msg) -> None:
+    with pytest.raises(ValueError, match=msg):
+        Settings(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs, msg", [
+    (dict(input_size=(0, 640)), "input_size must be >= 1"),
+    (dict(input_size=(650, 640)), "multiples of 32"),
+    (dict(input_size=None, max_side=0), "max_side must be >= 32"),
+])
+def test_letterbox_refuses_nonsense(kwargs, msg) -> None:
+    with pytest.raises(ValueError, match=msg):
+        Letterbox(**kwargs)
+
+
+def test_detector_refuses_bad_device_threads_backend() -> None:
+    with pytest.raises(ValueError, match="device must be auto, cpu, cuda or cuda:N; got 'gpu'"):
+        FaceDetector(TinySCRFD(), device="gpu")
+    with pytest.raises(ValueError, match="num_threads must be >= 0"):
+        FaceDetector(TinySCRFD(), num_threads=-2)
+    with pytest.raises(ValueError, match="backend must be one of torch, onnx"):
+        FaceDetector(TinySCRFD(), backend="tensorrt")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA device"):
+            FaceDetector(TinySCRFD(), device="cuda")
+
+
+def test_one_detector_shared_by_threads_gives_each_its_own_faces() -> None:
+    det = FaceDetector(TinySCRFD(), score_threshold=0.05, input_size=(128, 128))
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 255, (96, 128, 3), dtype=np.uint8) for _ in range(2)]  # same canvas size
+    expected = [det.detect(im).boxes for im in images]
+    assert not np.array_equal(expected[0], expected[1])
+    wrong: list[int] = []
+
+    def work(k: int) -> None:
+        for _ in range(30):
+            if not np.array_equal(det.detect(images[k]).boxes, expected[k]):
+                wrong.append(k)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in (0, 1, 0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wrong == []
+
+
+def test_a_zoo_name_must_match_the_onnx_file_it_is_given(tmp_path) -> None:
+    from facedet.export.onnx import export_onnx
+    from facedet.zoo import build_model
+
+    path = export_onnx(build_model("scrfd_500m").eval(), tmp_path / "scrfd.onnx", input_size=(128, 128))
+    with pytest.raises(ValueError, match="holds a scrfd detector, but model='extd_fpn_32' is extd"):
+        FaceDetector("extd_fpn_32", weights=path, backend="onnx")
+    with pytest.raises(ValueError, match="is an export of scrfd_500m, not scrfd_1g"):
+        FaceDetector("scrfd_1g", weights=path, backend="onnx")
+    assert FaceDetector("scrfd_500m", weights=path, backend="onnx").info.family == "scrfd"
