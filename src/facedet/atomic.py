@@ -41,3 +41,12 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     with atomic_open(path, "w") as fh:
         fh.write(text)
     return Path(path)
+
+
+def refuse_overwriting_input(out: str | Path, *inputs: str | Path | None, flag: str = "--out") -> None:
+    """``ValueError`` when ``out`` is (resolves to) one of ``inputs``: writing it would destroy the input."""
+    target = Path(out).resolve()
+    for src in inputs:
+        if src is not None and Path(src).exists() and Path(src).resolve() == target:
+            raise ValueError(f"{flag} {out} is the input file {src}: writing it would destroy the input; "
+                             "choose another name")

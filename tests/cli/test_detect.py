@@ -27,12 +27,13 @@ def test_detect_cli_outputs(images, tmp_path, capsys):
         rc = main(["detect", str(images.parent), "--model", "scrfd_1g", "--input-size", "160", "160",
                    "--threshold", "0.005",
                    "--out", str(out), "--wider-out", str(wider)])
-    assert rc == 0
+    assert rc == 1  # broken.jpg skipped: the run goes on and says so in its exit code
     captured = capsys.readouterr()
     lines = [json.loads(x) for x in captured.out.strip().splitlines()]
     assert [x["path"].rsplit("/", 1)[-1] for x in lines] == ["img_0.jpg", "img_1.jpg"]
     assert "broken.jpg" in captured.err and "decodable" in captured.err
-    assert sorted(p.name for p in out.iterdir()) == ["img_0.jpg", "img_1.jpg"]
+    assert "2 of 3 images done, 1 skipped" in captured.err
+    assert sorted(p.name for p in (out / "7--Cheering").iterdir()) == ["img_0.jpg", "img_1.jpg"]
     # a fresh model scores every anchor ~0.01 (prior bias): rows come back sorted, count matches JSON
     rows = read_prediction_file(wider / "7--Cheering" / "img_0.txt", strict=True)
     assert len(rows) == len(lines[0]["faces"])
@@ -40,5 +41,50 @@ def test_detect_cli_outputs(images, tmp_path, capsys):
 
 
 def test_detect_cli_missing_path(tmp_path, capsys):
-    assert main(["detect", str(tmp_path / "none.jpg")]) == 2
+    assert main(["detect", str(tmp_path / "none.jpg")]) == 3
     assert "no such file" in capsys.readouterr().err
+
+
+def _write(path, seed=0):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), np.random.default_rng(seed).integers(0, 255, (64, 96, 3), dtype=np.uint8))
+
+
+def test_outputs_never_overwrite_each_other_or_inputs(tmp_path, capsys):
+    root = tmp_path / "in"
+    for rel in ("a/x.jpg", "b/x.jpg", "a/x.png"):
+        _write(root / rel)
+    out = tmp_path / "out"
+    base = ["detect", str(root), "--input-size", "96", "96"]
+    with pytest.warns(UserWarning):
+        assert main(base + ["--model", "scrfd_1g", "--out", str(out)]) == 0
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*.*")) == ["a/x.jpg", "a/x.png", "b/x.jpg"]
+    assert main(base + ["--wider-out", str(tmp_path / "w")]) == 2  # a/x.jpg and a/x.png share a/x.txt
+    assert "would both write a/x.txt" in capsys.readouterr().err and not (tmp_path / "w").exists()
+    assert main(base + ["--out", str(root)]) == 2
+    assert "would overwrite the input" in capsys.readouterr().err
+    capsys.readouterr()
+
+
+def test_json_threshold_is_separate_from_the_wider_one(tmp_path, capsys):
+    _write(tmp_path / "in" / "0--Parade" / "p.jpg")
+    with pytest.warns(UserWarning):
+        assert main(["detect", str(tmp_path / "in"), "--model", "scrfd_1g", "--input-size", "native",
+                     "--threshold", "0.03", "--wider-out", str(tmp_path / "w")]) == 0
+    faces = json.loads(capsys.readouterr().out)["faces"]
+    rows = read_prediction_file(tmp_path / "w" / "0--Parade" / "p.txt", strict=True)
+    assert all(f["score"] >= 0.03 for f in faces) and (rows[:, 4] >= 0.02).all() and len(rows) >= len(faces)
+
+
+@pytest.mark.parametrize("args, msg", [
+    (["--threshold", "nan"], "--threshold must be a finite number"),
+    (["--nms", "2"], "nms_threshold must be in"),
+    (["--max-faces", "-1"], "max_faces must be >= 1"),
+    (["--input-size", "big"], "--input-size takes W H"),
+    (["--device", "gpu"], "device must be auto, cpu, cuda"),
+])
+def test_bad_settings_are_one_line_errors(tmp_path, capsys, args, msg):
+    _write(tmp_path / "p.jpg")
+    assert main(["detect", str(tmp_path / "p.jpg"), *args]) == 2
+    err = capsys.readouterr().err
+    assert msg in err and err.count("\n") == 1

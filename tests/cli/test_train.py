@@ -43,9 +43,9 @@ def test_train_cli_errors(tmp_path, capsys, monkeypatch) -> None:
     base = ["train", "scrfd_500m", "--data", str(tmp_path / "wider"), "--out", str(tmp_path / "run")]
     assert main(base + ["train.lrr=0.1"]) == 2
     assert "unknown key" in capsys.readouterr().err
-    assert main(base + ["--resume"]) == 2
+    assert main(base + ["--resume"]) == 3
     assert "last.pt" in capsys.readouterr().err
-    assert main(["train", "scrfd_500m", "--data", str(tmp_path / "missing")]) == 2
+    assert main(["train", "scrfd_500m", "--data", str(tmp_path / "missing")]) == 3
     capsys.readouterr()
 
     class Other(torch.nn.Module):
@@ -133,7 +133,7 @@ def test_train_cli_distils_from_a_teacher_file(tmp_path, capsys) -> None:
     rows = list(csv.DictReader(open(out / "train.csv")))
     assert rows and "loss_kd_cls" not in rows[0]  # pseudo mode: EXTD's own losses on the extended targets
     assert main(["train", "scrfd_500m", "--out", str(tmp_path / "x"), "--data", str(tmp_path / "wider"),
-                 "--teacher", str(tmp_path / "missing.onnx")]) == 2
+                 "--teacher", str(tmp_path / "missing.onnx")]) == 3
     assert "neither a zoo model nor an existing file" in capsys.readouterr().err
 
 

@@ -32,6 +32,17 @@ def test_export_cli(tmp_path, capsys, recwarn):
     res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert res["parity"] is True and out.is_file()
     assert any("randomly initialised" in str(w.message) for w in recwarn)
+    assert [p.name for p in tmp_path.iterdir()] == ["m.onnx"]  # no temporary file left
+
+
+def test_export_and_convert_refuse_to_overwrite_their_input(tmp_path, capsys):
+    src = tmp_path / "m.onnx"
+    src.write_bytes(b"an input that must survive")
+    assert main(["convert", str(src), "--out", str(src)]) == 2
+    assert "would destroy the input" in capsys.readouterr().err
+    assert main(["export", "scrfd_1g", "--weights", str(src), "--out", str(src)]) == 2
+    assert "would destroy the input" in capsys.readouterr().err
+    assert src.read_bytes() == b"an input that must survive"
 
 
 @pytest.mark.parametrize("name, kw", [("extd_fpn_32", {}),

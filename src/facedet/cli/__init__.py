@@ -2,14 +2,58 @@
 
 Every module in this package that defines ``register(subparsers)`` adds its sub-command; the
 parser it adds sets ``func`` (a callable taking the parsed namespace and returning an exit code).
+
+A user's mistake ends in one line on stderr, ``facedet COMMAND: error: ...``, and an exit code that
+says its kind (:data:`EXIT_CODES`); only a bug in facedet shows a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
+
+EXIT_CODES = {
+    0: "success",
+    1: "finished, but some inputs were skipped (each one is named on stderr)",
+    2: "invalid arguments, settings or input data (a bad number, a malformed file, an output that exists)",
+    3: "a file or folder is missing or cannot be read or written",
+    4: "a download failed (offline, unreachable or refused)",
+    5: "the model or the device failed: a model file that cannot be loaded, no CUDA, out of memory",
+    130: "interrupted (Ctrl-C)",
+}
+
+
+def exit_code(exc: BaseException) -> int | None:
+    """The exit code of a user-facing failure (see :data:`EXIT_CODES`); None for a bug."""
+    import cv2
+
+    if isinstance(exc, KeyboardInterrupt):
+        return 130
+    if isinstance(exc, ConnectionError | TimeoutError) or type(exc).__module__.startswith("urllib"):
+        return 4
+    if isinstance(exc, MemoryError) or type(exc).__name__ in ("OutOfMemoryError", "InvalidProtobuf", "NoSuchFile",
+                                                               "InvalidGraph", "Fail", "DecodeError"):
+        return 5
+    if isinstance(exc, FileExistsError | ValueError | cv2.error) or type(exc).__name__ in ("YAMLError",
+                                                                                           "ScannerError",
+                                                                                           "ParserError"):
+        return 2
+    if isinstance(exc, OSError):
+        return 3
+    if isinstance(exc, RuntimeError) and "CUDA" in str(exc):
+        return 5
+    return None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    first = text.splitlines()[0]
+    if type(exc).__name__ == "error":  # cv2.error: "OpenCV(4.x) file:line: error: (-215:...) message"
+        first = " ".join(text.split())[:300]
+    return first
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,9 +78,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(func(args) or 0)
-    except (ValueError, FileNotFoundError, FileExistsError) as exc:
-        print(f"facedet {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    except BrokenPipeError:  # ``facedet zoo | head``: the reader left; not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not fail too
+        return 0
+    except BaseException as exc:  # noqa: BLE001 - sorted into user mistakes (one line) and bugs (re-raised)
+        code = exit_code(exc)
+        if code is None:
+            raise
+        message = "interrupted" if code == 130 else _one_line(exc)
+        print(f"facedet {args.command}: error: {message}", file=sys.stderr)
+        return code
 
 
 if __name__ == "__main__":

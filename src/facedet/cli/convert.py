@@ -23,6 +23,8 @@ def _run(args: argparse.Namespace) -> int:
 
     import torch
 
+    from ..atomic import refuse_overwriting_input
+    from ..engine.checkpoint import save_atomic
     from ..families import guess_preset
     from ..zoo import build_model, entry, list_models, sha256_file
 
@@ -30,6 +32,7 @@ def _run(args: argparse.Namespace) -> int:
     src = Path(args.onnx)
     if not src.is_file():
         raise FileNotFoundError(f"ONNX file not found: {src}")
+    refuse_overwriting_input(args.out, src)
     name = args.model or (src.stem if src.stem in list_models() else guess_preset(src))
     if name not in list_models():
         raise ValueError(f"unknown --model {name!r} (one of {', '.join(list_models())})")
@@ -40,11 +43,10 @@ def _run(args: argparse.Namespace) -> int:
     options = {"calibration": _calibration(args.calib_images, args.calib_size, model)} if args.calib_images else {}
     rep = importer(model, src, **options)
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     arch = getattr(model, "config", None)
-    torch.save({"model": model.state_dict(), "arch": name,
+    save_atomic({"model": model.state_dict(), "arch": name,
                 "config": dataclasses.asdict(arch) if dataclasses.is_dataclass(arch) else {},
-                "source": {"file": src.name, "sha256": sha256_file(src)}}, out)
+                 "source": {"file": src.name, "sha256": sha256_file(src)}}, out)
     print(f"{src.name} -> {out}: {rep}")
     return 0
 

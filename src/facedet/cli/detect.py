@@ -1,4 +1,12 @@
-"""``facedet detect``: JSON lines on stdout, annotated images, official WIDER prediction files."""
+"""``facedet detect``: JSON lines on stdout, annotated images, official WIDER prediction files.
+
+Outputs never overwrite each other or an input: ``--out`` mirrors each image's path below the folder
+it was found in (a file given by itself keeps its name), extension included, so ``a/x.jpg``,
+``b/x.jpg`` and ``a/x.png`` stay three files; ``--wider-out`` follows the WIDER layout
+``<event>/<name>.txt``, so two inputs that would share a file there are refused before any work.
+A file that cannot be read or decoded is skipped with a message naming it; the run goes on, prints a
+summary and exits with 1 (the good outputs are written).
+"""
 
 from __future__ import annotations
 
@@ -12,15 +20,22 @@ WIDER_EVAL_THRESHOLD = 0.02  # low threshold the WIDER protocol needs for a full
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("detect", help="detect faces in images or folders")
+    p = sub.add_parser("detect", help="detect faces in images or folders", description=__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="+", help="image files or folders (searched recursively)")
     p.add_argument("--model", default="scrfd_500m", help="zoo name or .onnx file")
     p.add_argument("--weights", default=None, help="facedet .pt checkpoint or official .onnx")
     p.add_argument("--backend", choices=["torch", "onnx"], default="torch")
-    p.add_argument("--threshold", type=float, default=None,
-                   help=f"score threshold (default 0.5, or {WIDER_EVAL_THRESHOLD} with --wider-out)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (torch backend)")
+    p.add_argument("--threshold", type=float, default=0.5,
+                   help="score threshold of the JSON lines and of --out (default 0.5); --wider-out always "
+                        f"keeps every face above {WIDER_EVAL_THRESHOLD}, as the WIDER protocol needs")
     p.add_argument("--nms", type=float, default=0.4, help="NMS IoU threshold")
-    p.add_argument("--input-size", type=int, nargs=2, metavar=("W", "H"), default=[640, 640])
+    p.add_argument("--max-faces", type=int, default=None, help="keep at most N faces per image (by score)")
+    p.add_argument("--input-size", nargs="+", default=["640", "640"], metavar="W H | native",
+                   help="network input: a W H canvas (letterbox, default 640 640) or 'native' (each image "
+                        "at its own size, padded to a multiple of 32; --max-side caps it)")
+    p.add_argument("--max-side", type=int, default=None, help="with --input-size native: cap the long side")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--out", type=Path, default=None, help="folder for annotated images")
     p.add_argument("--wider-out", type=Path, default=None,
@@ -28,17 +43,57 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def iter_images(paths: list[str]) -> list[Path]:
-    """Expand folders into their image files (sorted); keep files as given."""
-    files: list[Path] = []
+def parse_input_size(values: list[str]) -> tuple[int, int] | None:
+    """``["native"]`` -> None; ``["W", "H"]`` -> ``(W, H)``."""
+    if len(values) == 1 and values[0] == "native":
+        return None
+    if len(values) != 2 or not all(v.isdigit() for v in values):
+        raise ValueError(f"--input-size takes W H (two integers) or 'native', got {' '.join(values)!r}")
+    return int(values[0]), int(values[1])
+
+
+def iter_images(paths: list[str]) -> list[tuple[Path, Path]]:
+    """``(file, name below its root)`` for every image: folders expanded (sorted, recursively), files
+    kept as given with their own name."""
+    files: list[tuple[Path, Path]] = []
     for p in map(Path, paths):
         if p.is_dir():
-            files += sorted(f for f in p.rglob("*") if f.suffix.lower() in IMAGE_EXTS)
+            files += [(f, f.relative_to(p)) for f in sorted(p.rglob("*"))
+                      if f.suffix.lower() in IMAGE_EXTS and f.is_file()]
         elif p.is_file():
-            files.append(p)
+            files.append((p, Path(p.name)))
         else:
             raise FileNotFoundError(f"{p}: no such file or folder")
     return files
+
+
+def plan_outputs(files: list[tuple[Path, Path]], out: Path | None, wider_out: Path | None
+                 ) -> list[tuple[Path | None, tuple[str, str] | None]]:
+    """Each input's annotated-image path and WIDER key; ValueError when two would share one or when
+    an output would land on an input."""
+    inputs = {f.resolve() for f, _ in files}
+    plans: list[tuple[Path | None, tuple[str, str] | None]] = []
+    seen_out: dict[Path, Path] = {}
+    seen_key: dict[tuple[str, str], Path] = {}
+    for f, rel in files:
+        target = key = None
+        if out is not None:
+            target = out / rel
+            resolved = target.resolve()
+            if resolved in inputs:
+                raise ValueError(f"--out {out} would overwrite the input {f}; choose another folder")
+            if resolved in seen_out:
+                raise ValueError(f"--out: {f} and {seen_out[resolved]} would both be drawn to {target}; "
+                                 "give their folders separately or rename one")
+            seen_out[resolved] = f
+        if wider_out is not None:
+            key = (f.parent.name, f.stem)
+            if key in seen_key:
+                raise ValueError(f"--wider-out: {f} and {seen_key[key]} would both write {key[0]}/{key[1]}.txt "
+                                 "(the WIDER layout keeps only the folder and the name without extension)")
+            seen_key[key] = f
+        plans.append((target, key))
+    return plans
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,27 +101,43 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ..api import FaceDetector
+    from ..checks import fraction
     from ..draw import draw_detections
     from ..eval.predictions import write_predictions
     from ..io import read_image
 
+    fraction("--threshold", args.threshold)  # before the model loads: fail fast
     files = iter_images(args.paths)
-    thr = args.threshold if args.threshold is not None else (
-        WIDER_EVAL_THRESHOLD if args.wider_out else 0.5)
-    det = FaceDetector(args.model, weights=args.weights, backend=args.backend, score_threshold=thr,
-                       nms_threshold=args.nms, input_size=tuple(args.input_size), num_threads=args.threads)
-    if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
-    for f in tqdm(files, desc="detect", unit="img", disable=len(files) < 5 or not sys.stderr.isatty()):
+    plans = plan_outputs(files, args.out, args.wider_out)
+    input_size = parse_input_size(args.input_size)
+    if args.max_side is not None and input_size is not None:
+        raise ValueError("--max-side applies to --input-size native")
+    low = min(args.threshold, WIDER_EVAL_THRESHOLD) if args.wider_out else args.threshold
+    det = FaceDetector(args.model, weights=args.weights, backend=args.backend, score_threshold=low,
+                       nms_threshold=args.nms, input_size=input_size, max_side=args.max_side,
+                       device=args.device, num_threads=args.threads, max_faces=args.max_faces)
+    skipped: list[str] = []
+    bar = tqdm(list(zip(files, plans, strict=True)), desc="detect", unit="img",
+               disable=len(files) < 5 or not sys.stderr.isatty())
+    for (f, _), (target, key) in bar:
         try:
             img = read_image(f)
-        except ValueError as exc:
-            print(f"facedet detect: skipping {f}: {exc}", file=sys.stderr)
+        except (ValueError, OSError) as exc:
+            skipped.append(str(f))
+            bar.write(f"facedet detect: skipping {f}: {exc}", file=sys.stderr)
             continue
         dets = det.detect(img)
-        print(json.dumps({"path": str(f), **dets.to_dict()}), flush=True)
-        if args.out:
-            cv2.imwrite(str(args.out / f"{f.stem}.jpg"), draw_detections(img, dets))
-        if args.wider_out:
-            write_predictions(args.wider_out, {(f.parent.name, f.stem): dets})
+        shown = dets.select(dets.scores >= args.threshold)
+        print(json.dumps({"path": str(f), **shown.to_dict()}), flush=True)
+        if target is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            ok = cv2.imwrite(str(target), draw_detections(img, shown))
+            if not ok:
+                raise OSError(f"{target}: OpenCV could not write the annotated image")
+        if key is not None:
+            write_predictions(args.wider_out, {key: dets})
+    if skipped:
+        print(f"facedet detect: {len(files) - len(skipped)} of {len(files)} images done, {len(skipped)} skipped "
+              f"(first: {skipped[0]})", file=sys.stderr)
+        return 1
     return 0

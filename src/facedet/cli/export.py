@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 
@@ -21,11 +22,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..api import resolve_model
+    from ..atomic import refuse_overwriting_input
     from ..export.onnx import DEFAULT_OPSET, check_parity, export_onnx
 
+    refuse_overwriting_input(args.out, args.weights, args.model)
     model = resolve_model(args.model, weights=args.weights)
-    path = export_onnx(model, args.out, input_size=tuple(args.size), opset=args.opset or DEFAULT_OPSET,
-                       dynamic=not args.static)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.stem}.part{out.suffix}")  # written whole, then moved into place
+    try:
+        export_onnx(model, tmp, input_size=tuple(args.size), opset=args.opset or DEFAULT_OPSET,
+                    dynamic=not args.static)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    path = out
     # check at another size (and batch 2) when dynamic, so the dynamic axes are exercised
     size, batch = (tuple(args.size), 1) if args.static else ((480, 352), 2)
     diff = check_parity(model, path, input_size=size, batch=batch)
