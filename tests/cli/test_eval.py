@@ -70,3 +70,26 @@ def test_fddb_cli(tmp_path, capsys):
     res = json.loads(capsys.readouterr().out)
     assert res["tpr_disc"] == 1.0 and res["num_faces"] == 1
     assert (tmp_path / "r_DiscROC.txt").read_text().splitlines()[-1] == "1 0 0.9"
+
+
+def test_wider_suspect_rows_warn_with_file_and_line_and_fail_strict(tmp_path, capsys):
+    gt, pred = _gt(tmp_path)
+    write_predictions(pred, {("1--Handshaking", "h1"): np.zeros((0, 5))})  # every file present
+    p1 = pred / "0--Parade" / "p1.txt"
+    for row, reason in (("10 10 40 40 inf", "non-finite score"), ("10 10 -40 40 0.9", "negative width"),
+                        ("nan 10 40 40 0.9", "non-finite x")):
+        p1.write_text(f"p1\n2\n100 100 30 30 0.1\n{row}\n")
+        assert main(["eval", "wider", "--pred", str(pred), "--gt", str(gt), "--json"]) == 0
+        out, err = capsys.readouterr()
+        assert f"p1.txt:4: {reason}" in err and json.loads(out)  # scored as the official code scores it
+        assert main(["eval", "wider", "--pred", str(pred), "--gt", str(gt), "--strict"]) == 2
+        assert f"p1.txt: line 4: {reason}" in capsys.readouterr().err
+
+
+def test_wider_missing_files_fail_strict_and_an_empty_folder_is_named(tmp_path, capsys):
+    gt, pred = _gt(tmp_path)
+    assert main(["eval", "wider", "--pred", str(pred), "--gt", str(gt), "--strict"]) == 2
+    assert "h1.txt: missing prediction file" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["eval", "wider", "--pred", str(tmp_path / "empty"), "--gt", str(gt), "--json"]) == 0
+    assert "holds none of the 2 prediction files" in capsys.readouterr().err

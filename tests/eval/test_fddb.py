@@ -97,6 +97,23 @@ def test_end_to_end_and_roc_files(tmp_path):
         evaluate_fddb(dets, images, {"a/img_1": (40, 40)})
 
 
+def test_sizes_that_contradict_the_annotations_are_refused(tmp_path):
+    images = load_fddb_folds(_write_folds(tmp_path), [1])
+    centre = images[1].ellipses[0, 3:5]
+    small = (int(centre[0]) - 5, 80)  # narrower than the first ellipse's centre
+    with pytest.raises(ValueError, match=r"a/img_2: size .* contradicts its annotation \(ellipse 1"):
+        evaluate_fddb({}, images, {"a/img_1": (40, 40), "a/img_2": small})
+    with pytest.raises(ValueError, match="a/img_1: size 0x40 is not an image size"):
+        evaluate_fddb({}, images, {"a/img_1": (0, 40), "a/img_2": (80, 80)})
+    s = tmp_path / "s.json"
+    s.write_text('{"a/img_1": [40, -3]}')
+    with pytest.raises(ValueError, match="must be \\[W, H\\]"):
+        read_image_sizes(s)
+    s.write_text('{"a/img_1": [40, ')
+    with pytest.raises(ValueError, match=r"s\.json:1: not valid JSON"):
+        read_image_sizes(s)
+
+
 def test_readers_report_file_and_line(tmp_path):
     bad = tmp_path / "e.txt"
     bad.write_text("a/img_1\n2\n10 10 1.5 10 10 1\n10 10 x 10 10 1\n")

@@ -35,7 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     w.add_argument("--json", action="store_true", help="print one JSON object of APs and nothing else")
     w.add_argument("--plot", default=None, help="save the PR curves to this PNG")
     w.add_argument("--out", default=None, help="save APs, counts and PR curves to this JSON file")
-    w.add_argument("--strict", action="store_true", help="a malformed prediction file is an error")
+    w.add_argument("--strict", action="store_true",
+                   help="a malformed or missing prediction file, or a non-finite or negative-size row, is an error "
+                        "(without it they are warnings, and scored as the official code scores them)")
     w.add_argument("--score-precision", choices=("double", "single"), default="double",
                    help="normalisation arithmetic (single emulates MATLAB's mixed single/double rules)")
     w.set_defaults(func=_run_wider)
@@ -71,8 +73,11 @@ def _run_wider(args: argparse.Namespace) -> int:
     result, report = evaluate_wider_dir(args.pred, args.gt, images_dir=args.images, strict=args.strict,
                                         score_precision=args.score_precision)
     _warn(report.messages())
+    if result.num_images and len(report.missing) >= result.num_images:
+        _warn([f"{args.pred} holds none of the {result.num_images} prediction files: every AP below is 0"])
     if args.out:
-        save_json({**result.to_dict(), "missing_files": report.missing, "invalid_files": report.invalid},
+        save_json({**result.to_dict(), "missing_files": report.missing, "invalid_files": report.invalid,
+                   "suspect_rows": report.suspect},
                   args.out)
     if args.plot:
         plot_wider_pr(result, args.plot)

@@ -279,6 +279,7 @@ def evaluate_fddb(detections: Mapping[str, np.ndarray], annotations: list[FddbIm
     for im in annotations:
         d = np.asarray(detections.get(im.name, np.zeros((0, 6))), dtype=np.float64)
         w, h = sizes[im.name]
+        check_size_fits(im, (int(w), int(h)))
         per_image.append(image_results(im.ellipses, d, (int(w), int(h)), fmt))
         n_faces.append(len(im.ellipses))
         n_det += len(d)
@@ -355,6 +356,22 @@ def read_fddb_detections(path: str | Path, fmt: str = "rect") -> dict[str, np.nd
     return out
 
 
+def check_size_fits(image: FddbImage, size: tuple[int, int]) -> None:
+    """``ValueError`` when ``size = (W, H)`` contradicts the image's annotations: a size under 1, or an
+    ellipse centre outside the image (ellipses may cross the border; their centres never do in FDDB).
+    The tool clips regions to the image, so a wrong size would silently change every IoU."""
+    w, h = size
+    if w < 1 or h < 1:
+        raise ValueError(f"FDDB image {image.name}: size {w}x{h} is not an image size")
+    if len(image.ellipses):
+        cx, cy = image.ellipses[:, 3], image.ellipses[:, 4]
+        out = np.flatnonzero((cx < -1) | (cy < -1) | (cx > w + 1) | (cy > h + 1))
+        if len(out):
+            k = int(out[0])
+            raise ValueError(f"FDDB image {image.name}: size {w}x{h} contradicts its annotation (ellipse {k + 1} "
+                             f"is centred at ({cx[k]:.1f}, {cy[k]:.1f}), outside the image); check the --sizes file")
+
+
 def read_image_sizes(path: str | Path) -> dict[str, tuple[int, int]]:
     """Image sizes: JSON ``{name: [W, H]}`` or text lines ``name W H``; ValueError with file:line."""
     path = Path(path)
@@ -362,14 +379,22 @@ def read_image_sizes(path: str | Path) -> dict[str, tuple[int, int]]:
         raise FileNotFoundError(f"image size file not found: {path}")
     text = path.read_text()
     if text.lstrip().startswith("{"):
-        data = json.loads(text)
-        return {str(k).removesuffix(".jpg"): (int(v[0]), int(v[1])) for k, v in data.items()}
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+        out_json: dict[str, tuple[int, int]] = {}
+        for k, v in data.items():
+            if not (isinstance(v, list) and len(v) == 2 and all(isinstance(x, int) and x > 0 for x in v)):
+                raise ValueError(f"{path}: size of {k!r} must be [W, H] (positive integers), got {v!r}")
+            out_json[str(k).removesuffix(".jpg")] = (v[0], v[1])
+        return out_json
     out = {}
     for n, ln in enumerate(text.splitlines(), 1):
         parts = ln.split()
         if not parts:
             continue
-        if len(parts) != 3 or not (parts[1].isdigit() and parts[2].isdigit()):
+        if len(parts) != 3 or not (parts[1].isdigit() and parts[2].isdigit()) or min(int(parts[1]), int(parts[2])) < 1:
             raise ValueError(f"{path}:{n}: expected '<image name> <width> <height>', got {ln.strip()!r}")
         out[parts[0].removesuffix(".jpg")] = (int(parts[1]), int(parts[2]))
     return out

@@ -8,6 +8,11 @@ a missing file means no detections, line 2 is the count, columns 1-5 of rows 3..
 extra rows are ignored; any format error makes MATLAB give the image no detections. ``strict=True``
 raises ``ValueError`` naming the file and line instead.
 
+Values the official code reads but gives no meaning to are kept as it keeps them (so AP matches
+MATLAB's) and reported, file and line, as *suspect*: a non-finite coordinate or score (one ``inf``
+score makes ``norm_score.m`` squash every other score of the set to 0 and wrecks AP), and a negative
+width or height. ``strict`` makes each of them, and a missing file, an error.
+
 Choice (documented, not verifiable without MATLAB): lines holding only whitespace are skipped before
 counting, as ``textscan(fid, '%s', 'Delimiter', '\\n')`` does; fields may be separated by spaces,
 tabs or commas, as ``str2num`` accepts.
@@ -35,6 +40,7 @@ class ReadReport:
 
     missing: list[str] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
+    suspect: list[str] = field(default_factory=list)
 
     def messages(self, limit: int = 5) -> list[str]:
         """Human-readable warnings (at most ``limit`` examples of each kind)."""
@@ -46,6 +52,10 @@ class ReadReport:
             out.append(f"invalid prediction file (no detections): {msg}")
         if len(self.invalid) > limit:
             out.append(f"... and {len(self.invalid) - limit} more invalid file(s)")
+        for msg in self.suspect[:limit]:
+            out.append(f"suspect prediction (kept, as the official code keeps it): {msg}")
+        if len(self.suspect) > limit:
+            out.append(f"... and {len(self.suspect) - limit} more suspect row(s)")
         return out
 
 
@@ -123,10 +133,24 @@ class _Bad(Exception):
         super().__init__(f"line {line}: {reason}")
 
 
-def parse_prediction_text(text: str, score_col: int = 4) -> np.ndarray:
+def _suspect(rows: np.ndarray, lines: list[int]) -> list[tuple[int, str]]:
+    """``(line, reason)`` of rows with non-finite values or a negative width or height (unsorted rows)."""
+    bad: list[tuple[int, str]] = []
+    finite = np.isfinite(rows)
+    for k in np.flatnonzero(~finite.all(1) | (rows[:, 2] < 0) | (rows[:, 3] < 0)):
+        if not finite[k].all():
+            what = ", ".join(n for n, ok in zip(("x", "y", "w", "h", "score"), finite[k], strict=True) if not ok)
+            bad.append((lines[k], f"non-finite {what}"))
+        else:
+            bad.append((lines[k], f"negative {'width' if rows[k, 2] < 0 else 'height'}"))
+    return bad
+
+
+def parse_prediction_text(text: str, score_col: int = 4, suspect: list[tuple[int, str]] | None = None) -> np.ndarray:
     """Rows ``(N,5)`` of one file's text, sorted like MATLAB; raises ``_Bad`` (line, reason) on bad format.
 
     ``score_col=-1`` takes the score from the last column, as peiyunh/tiny's ``read_pred.m`` does.
+    ``suspect``, when given, receives the ``(line, reason)`` of the suspect rows (module docstring).
     """
     lines = [(i + 1, ln.strip()) for i, ln in enumerate(text.splitlines())]
     lines = [(i, ln) for i, ln in lines if ln]
@@ -159,6 +183,8 @@ def parse_prediction_text(text: str, score_col: int = 4) -> np.ndarray:
         if arr is not None:
             out[:, :4] = arr[:, :4]
             out[:, 4] = arr[:, score_col]
+            if suspect is not None:
+                suspect.extend(_suspect(out, [ln for ln, _ in body]))
             return sort_rows(out)
     for k, (ln, row) in enumerate(body):
         parts = _SPLIT.split(row)
@@ -170,18 +196,27 @@ def parse_prediction_text(text: str, score_col: int = 4) -> np.ndarray:
             raise _Bad(ln, f"unparsable row {row!r}") from None
         out[k, :4] = vals[:4]
         out[k, 4] = vals[score_col]
+    if suspect is not None:
+        suspect.extend(_suspect(out, [ln for ln, _ in body]))
     return sort_rows(out)
 
 
-def _read(path: Path, strict: bool, score_col: int) -> tuple[np.ndarray | None, str]:
-    """Rows of one file, or ``(None, reason)`` when MATLAB would reject it (``strict``: raise)."""
+def _read(path: Path, strict: bool, score_col: int, suspect: list[str] | None = None
+          ) -> tuple[np.ndarray | None, str]:
+    """Rows of one file, or ``(None, reason)`` when MATLAB would reject it (``strict``: raise).
+    Suspect rows go to ``suspect`` as ``path:line: reason`` (``strict``: raise)."""
     text = path.read_text(errors="replace")
+    found: list[tuple[int, str]] = []
     try:
-        rows = parse_prediction_text(text, score_col)
+        rows = parse_prediction_text(text, score_col, found)
     except _Bad as exc:
         if strict:
             raise ValueError(f"{path}: {exc}") from None
         return None, f"{path}: {exc}"
+    if found and strict:
+        raise ValueError(f"{path}: line {found[0][0]}: {found[0][1]}")
+    if suspect is not None:
+        suspect.extend(f"{path}:{line}: {reason}" for line, reason in found)
     if strict:
         nonblank = [i + 1 for i, ln in enumerate(text.splitlines()) if ln.strip()]
         if len(nonblank) > len(rows) + 2:
@@ -207,7 +242,9 @@ def read_predictions(
     """Read ``pred_dir/<event>/<name>.txt`` for every ``(event, name)`` in ``keys`` (the gt order).
 
     Without ``keys`` every ``*.txt`` one folder deep is read. Missing and invalid files are listed in
-    the report and get no entry (no detections); ``strict`` raises on the first invalid file.
+    the report and get no entry (no detections); suspect rows are kept and listed in the report.
+    ``strict`` raises on the first invalid file, suspect row or missing file, and on a folder that
+    holds none of the files.
     """
     pred_dir = Path(pred_dir)
     if not pred_dir.is_dir():
@@ -216,12 +253,16 @@ def read_predictions(
         keys = list_prediction_files(pred_dir)
     report = ReadReport()
     out: dict[Key, np.ndarray] = {}
+    keys = list(keys)
     for event, name in keys:
         path = pred_dir / event / f"{name}.txt"
         if not path.is_file():
+            if strict:
+                raise ValueError(f"{path}: missing prediction file (--strict; without it the image counts as "
+                                 "having no detections)")
             report.missing.append(f"{event}/{name}")
             continue
-        rows, reason = _read(path, strict, score_col)
+        rows, reason = _read(path, strict, score_col, report.suspect)
         if rows is None:
             report.invalid.append(reason)
         else:
