@@ -72,3 +72,13 @@ def test_loss_section_is_the_family_s_own() -> None:
 def test_bad_numbers_fail_where_they_enter(override: str, msg: str) -> None:
     with pytest.raises(ValueError, match=msg):
         apply_overrides(Config(), [override])
+
+
+def test_malformed_yaml_names_file_and_line(tmp_path) -> None:
+    bad = tmp_path / "c.yaml"
+    bad.write_text("train:\n  lr: [1,\n")
+    with pytest.raises(ValueError, match=r"c.yaml:3: not valid YAML"):
+        load_yaml(bad)
+    bad.write_text("- a list\n")
+    with pytest.raises(ValueError, match="expected a mapping of sections"):
+        load_yaml(bad)

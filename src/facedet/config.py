@@ -260,6 +260,21 @@ def dump_yaml(cfg: Config, path: str | Path) -> None:
     write_text_atomic(path, yaml.safe_dump(to_dict(cfg), sort_keys=False))
 
 
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """A YAML mapping from ``path``; malformed YAML or a non-mapping raise ValueError naming file and line."""
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise ValueError(f"{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping of sections (train:, data:, ...), got {type(data).__name__}")
+    return data
+
+
 def load_yaml(path: str | Path, base: Config | None = None) -> Config:
     """Read a config written by :func:`dump_yaml` over ``base`` (see :func:`from_dict`)."""
-    return from_dict(yaml.safe_load(Path(path).read_text()), base)
+    return from_dict(read_yaml(path), base)

@@ -31,3 +31,17 @@ def test_our_checkpoint_round_trips_and_a_hostile_pickle_is_refused(tmp_path, ca
         with pytest.raises(ValueError, match="refused to load"):
             load(bad)
     assert "code ran on load" not in capsys.readouterr().out
+
+
+def test_a_file_that_is_no_checkpoint_says_so(tmp_path) -> None:
+    import zipfile
+
+    text = tmp_path / "notes.pt"
+    text.write_text("not a checkpoint")
+    with pytest.raises(ValueError, match="notes.pt: not a PyTorch checkpoint"):
+        safe_load(text)
+    broken = tmp_path / "broken.pt"
+    with zipfile.ZipFile(broken, "w") as z:
+        z.writestr("archive/data.pkl", b"truncated")
+    with pytest.raises(ValueError, match="broken.pt: not a readable PyTorch checkpoint"):
+        safe_load(broken)

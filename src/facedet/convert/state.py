@@ -34,9 +34,15 @@ def safe_load(path: str | Path, map_location: str | torch.device = "cpu") -> obj
         with torch.serialization.safe_globals(list(SAFE_NUMPY)):
             return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
-        first = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+        text = str(err)
+        if "unsupported global" not in text.lower():
+            raise ValueError(f"{path}: not a PyTorch checkpoint (corrupt, truncated or another format)") from None
+        lines = [ln for ln in text.strip().splitlines() if "GLOBAL" in ln or "global" in ln]
+        what = lines[0].strip() if lines else "an object that is not a tensor or a plain value"
         raise ValueError(f"{path}: refused to load: the file holds objects other than tensors and plain "
-                         f"values, and unpickling them could run code ({first})") from None
+                         f"values, and unpickling them could run code ({what})") from None
+    except Exception as err:  # noqa: BLE001 - a file torch cannot parse (truncated zip, stray bytes)
+        raise ValueError(f"{path}: not a readable PyTorch checkpoint ({str(err).splitlines()[0][:120]})") from None
 
 
 def read_state_dict(path: str | Path) -> OrderedDict[str, torch.Tensor]:

@@ -47,9 +47,9 @@ def default_config(preset: str) -> Config:
 
 def load_config(path: str | Path, preset: str | None = None) -> Config:
     """A ``config.yaml`` read over the defaults of its model (``preset``, else the file's ``model.name``)."""
-    import yaml
+    from facedet.config import read_yaml
 
-    data = yaml.safe_load(Path(path).read_text()) or {}
+    data = read_yaml(path)
     name = preset or (data.get("model") or {}).get("name") or ModelConfig().name
     return load_yaml(path, default_config(name))
 

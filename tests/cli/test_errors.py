@@ -1,0 +1,39 @@
+"""Every user mistake on the command line: one line on stderr and an exit code that names its kind."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from facedet.cli import EXIT_CODES, main
+
+
+@pytest.fixture()
+def image(tmp_path):
+    path = tmp_path / "p.jpg"
+    cv2.imwrite(str(path), np.zeros((32, 32, 3), np.uint8))
+    return path
+
+
+@pytest.mark.parametrize("make, args, code, msg", [
+    (lambda d: (d / "w.pt").write_text("junk"), ["--weights", "{d}/w.pt"], 2, "PyTorch checkpoint"),
+    (lambda d: (d / "m.onnx").write_text("junk"), ["--model", "{d}/m.onnx", "--backend", "onnx"], 5, "INVALID_PROTOBUF"),
+    (lambda d: None, ["--weights", "{d}/absent.pt"], 3, "not found"),
+    (lambda d: None, ["--threshold", "2"], 2, "--threshold must be in"),
+])
+def test_detect_mistakes(tmp_path, image, capsys, make, args, code, msg) -> None:
+    make(tmp_path)
+    assert main(["detect", str(image), *[a.format(d=tmp_path) for a in args]]) == code
+    err = capsys.readouterr().err
+    assert msg in err and err.count("\n") == 1 and err.startswith("facedet detect: error: ")
+    assert code in EXIT_CODES
+
+
+def test_a_closed_pipe_is_not_an_error() -> None:
+    proc = subprocess.run(f"{sys.executable} -m facedet zoo | head -n 1", shell=True, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() and "Traceback" not in proc.stderr
