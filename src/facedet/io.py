@@ -92,26 +92,33 @@ def read_image(image: ImageInput, color: str = "bgr") -> np.ndarray:
 def _from_array(arr: np.ndarray, color: str) -> np.ndarray:
     if arr.dtype != np.uint8:
         raise ValueError(f"image array must be uint8, got {arr.dtype} (scale floats to 0..255 and cast)")
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (3, 4)):
+        raise ValueError(f"image array must be (H, W), (H, W, 3) or (H, W, 4), got shape {arr.shape}")
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"image array is empty: shape {arr.shape}")
     if arr.ndim == 2:
         arr = cv2.cvtColor(arr, cv2.COLOR_GRAY2BGR)
     elif arr.ndim == 3 and arr.shape[2] == 4:
         arr = cv2.cvtColor(arr, cv2.COLOR_RGBA2BGR if color == "rgb" else cv2.COLOR_BGRA2BGR)
-    elif arr.ndim == 3 and arr.shape[2] == 3:
-        if color == "rgb":
-            arr = arr[:, :, ::-1]
-    else:
-        raise ValueError(f"image array must be (H, W), (H, W, 3) or (H, W, 4), got shape {arr.shape}")
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"image array is empty: shape {arr.shape}")
+    elif color == "rgb":
+        arr = arr[:, :, ::-1]
     return np.ascontiguousarray(arr)
 
 
 def iter_video_frames(source: str | int, every: int = 1) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(frame_index, BGR frame)`` from a video file or camera index, keeping every ``every``-th."""
-    if every < 1:
-        raise ValueError("every must be >= 1")
-    if isinstance(source, str) and not source.isdigit() and not Path(source).is_file():
-        raise FileNotFoundError(f"{source}: no such video file")
+    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        raise ValueError(f"every must be an integer >= 1, got {every!r}")
+    if isinstance(source, bool) or (isinstance(source, int) and source < 0):
+        raise ValueError(f"camera index must be an integer >= 0, got {source!r}")
+    if isinstance(source, str) and not source.isdigit():  # checked before OpenCV's demuxers see it
+        p = Path(source)
+        if not p.exists():
+            raise FileNotFoundError(f"{source}: no such video file")
+        if not p.is_file():
+            raise ValueError(f"{source}: not a regular file (a folder, device or pipe)")
+        if p.stat().st_size == 0:
+            raise ValueError(f"{source}: empty file")
     cap = cv2.VideoCapture(int(source) if isinstance(source, int) or source.isdigit() else source)
     if not cap.isOpened():
         raise ValueError(f"{source}: cannot open video")

@@ -86,3 +86,27 @@ def test_detect_video(detector, image, tmp_path):
     frames = list(detector.detect_video(str(path), every=2))
     assert [i for i, _ in frames] == [0, 2, 4]
     assert all(isinstance(d, Detections) for _, d in frames)
+
+
+@pytest.mark.parametrize("source, exc, msg", [
+    ("{d}", ValueError, "not a regular file"),
+    ("{d}/empty.mp4", ValueError, "empty file"),
+    ("{d}/absent.mp4", FileNotFoundError, "no such video file"),
+    ("{d}/junk.mp4", ValueError, "cannot open video"),
+    (-1, ValueError, "camera index must be"),
+])
+def test_detect_video_checks_its_source_before_opencv(detector, tmp_path, source, exc, msg):
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    (tmp_path / "junk.mp4").write_bytes(np.random.default_rng(0).bytes(4096))
+    src = source.format(d=tmp_path) if isinstance(source, str) else source
+    with pytest.raises(exc, match=msg):
+        next(detector.detect_video(src))
+    with pytest.raises(ValueError, match="every must be"):
+        next(detector.detect_video(str(tmp_path / "junk.mp4"), every=0))
+
+
+@pytest.mark.parametrize("arr", [np.zeros((0, 5), np.uint8), np.zeros((4, 0, 3), np.uint8),
+                                 np.zeros((4, 4, 2), np.uint8), np.zeros((4, 4, 3, 1), np.uint8)])
+def test_odd_arrays_are_refused_before_opencv(detector, arr):
+    with pytest.raises(ValueError, match="image array"):
+        detector.detect(arr)

@@ -37,3 +37,12 @@ def test_a_closed_pipe_is_not_an_error() -> None:
     proc = subprocess.run(f"{sys.executable} -m facedet zoo | head -n 1", shell=True, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() and "Traceback" not in proc.stderr
+
+
+def test_readme_lists_every_exit_code() -> None:
+    from pathlib import Path
+
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    rows = [ln.split("|")[1].strip() for ln in readme.read_text().splitlines() if ln.startswith("| ") and
+            ln.split("|")[1].strip().isdigit()]
+    assert sorted(int(r) for r in rows) == sorted(EXIT_CODES)
