@@ -60,7 +60,7 @@ def test_loss_section_is_the_family_s_own() -> None:
     ("train.epochs=-1", "train.epochs must be >= 1"),
     ("train.batch_size=0", "train.batch_size must be >= 1"),
     ("train.device=gpu", "train.device must be auto, cpu, cuda or cuda:N"),
-    ("train.lr=.nan", "train.lr must be a finite number"),
+    ("train.lr=.nan", "train.lr: expected a finite number"),
     ("train.optimizer=rmsprop", "train.optimizer must be one of sgd, adam, adamw"),
     ("train.ema_decay=1.5", "train.ema_decay must be in"),
     ("data.input_size=0", "data.input_size must be >= 32"),
@@ -82,3 +82,11 @@ def test_malformed_yaml_names_file_and_line(tmp_path) -> None:
     bad.write_text("- a list\n")
     with pytest.raises(ValueError, match="expected a mapping of sections"):
         load_yaml(bad)
+
+
+def test_no_float_setting_of_any_section_takes_nan_or_inf() -> None:
+    cfg = default_config("scrfd_500m")
+    for key in ("loss.box_weight", "train.lr", "distill.cls_weight"):
+        for bad in (".nan", ".inf", "-.inf"):
+            with pytest.raises(ValueError, match="finite number"):
+                apply_overrides(cfg, [f"{key}={bad}"])

@@ -47,3 +47,16 @@ def test_the_limit_is_a_setting(monkeypatch) -> None:
         io.read_image(data)
     monkeypatch.setattr(io, "MAX_IMAGE_PIXELS", 600)
     assert io.read_image(data).shape == (20, 30, 3)
+
+
+@settings(max_examples=200, deadline=None)
+@given(v=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-3, 3)))
+def test_fraction_accepts_exactly_the_unit_interval(v) -> None:
+    from facedet.checks import fraction
+
+    inside = v == v and 0 <= v <= 1  # NaN fails v == v
+    if inside:
+        assert fraction("x", v) == float(v)
+    else:
+        with pytest.raises(ValueError, match="x must be"):
+            fraction("x", v)

@@ -9,6 +9,7 @@ coerced to the type of the field's default, so typos and wrong types fail loudly
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,6 +199,8 @@ def _coerce(value: Any, default: Any, key: str) -> Any:
     if isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"{key}: expected a number, got {value!r}")
+        if not math.isfinite(value):  # no setting of any section means anything at NaN or infinity
+            raise ValueError(f"{key}: expected a finite number, got {value!r}")
         return float(value)
     if isinstance(default, int):
         if isinstance(value, bool) or not isinstance(value, int):
