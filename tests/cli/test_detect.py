@@ -35,7 +35,7 @@ def test_detect_cli_outputs(images, tmp_path, capsys):
     assert "2 of 3 images done, 1 skipped" in captured.err
     assert sorted(p.name for p in (out / "7--Cheering").iterdir()) == ["img_0.jpg", "img_1.jpg"]
     # a fresh model scores every anchor ~0.01 (prior bias): rows come back sorted, count matches JSON
-    rows = read_prediction_file(wider / "7--Cheering" / "img_0.txt", strict=True)
+    rows = read_prediction_file(wider / "7--Cheering" / "img_0.txt")  # inverted boxes are suspect, not malformed
     assert len(rows) == len(lines[0]["faces"])
     assert np.all(np.diff(rows[:, 4]) <= 0) and len(rows) > 0 and rows[:, 4].min() > 0.005
 
@@ -72,7 +72,7 @@ def test_json_threshold_is_separate_from_the_wider_one(tmp_path, capsys):
         assert main(["detect", str(tmp_path / "in"), "--model", "scrfd_1g", "--input-size", "native",
                      "--threshold", "0.03", "--wider-out", str(tmp_path / "w")]) == 0
     faces = json.loads(capsys.readouterr().out)["faces"]
-    rows = read_prediction_file(tmp_path / "w" / "0--Parade" / "p.txt", strict=True)
+    rows = read_prediction_file(tmp_path / "w" / "0--Parade" / "p.txt")
     assert all(f["score"] >= 0.03 for f in faces) and (rows[:, 4] >= 0.02).all() and len(rows) >= len(faces)
 
 

@@ -21,7 +21,8 @@ def image(tmp_path):
 
 @pytest.mark.parametrize("make, args, code, msg", [
     (lambda d: (d / "w.pt").write_text("junk"), ["--weights", "{d}/w.pt"], 2, "PyTorch checkpoint"),
-    (lambda d: (d / "m.onnx").write_text("junk"), ["--model", "{d}/m.onnx", "--backend", "onnx"], 5, "INVALID_PROTOBUF"),
+    (lambda d: (d / "m.onnx").write_text("junk"), ["--model", "{d}/m.onnx", "--backend", "onnx"], 5,
+     "INVALID_PROTOBUF"),
     (lambda d: None, ["--weights", "{d}/absent.pt"], 3, "not found"),
     (lambda d: None, ["--threshold", "2"], 2, "--threshold must be in"),
 ])

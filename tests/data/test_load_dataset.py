@@ -95,7 +95,7 @@ def test_cli_stats_table_and_json(root: Path, capsys: pytest.CaptureFixture) -> 
     assert main(["data", "stats", str(root / "WIDER_val" / "label.txt")]) == 0
     text = capsys.readouterr().out
     assert "6 present / 6 listed" in text and f"faces            {faces}" in text and "128-256" in text
-    assert main(["data", "stats", str(root / "missing")]) == 2
+    assert main(["data", "stats", str(root / "missing")]) == 3
     assert "no such file or folder" in capsys.readouterr().err
 
 

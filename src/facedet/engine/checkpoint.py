@@ -92,7 +92,8 @@ def check_resume_config(saved: dict[str, Any], now: dict[str, Any], path: str | 
     """Compare a checkpoint's config with the resumed run's: raise ``ValueError`` listing the changes
     :data:`RESUME_MAY_CHANGE` does not allow; return the allowed ones as ``"key: old -> new"`` lines
     (logged by the caller). An old checkpoint without a config is accepted as is."""
-    allowed, refused = [], []
+    allowed: list[str] = []
+    refused: list[str] = []
     for section, values in now.items():
         old_section = saved.get(section)
         if not isinstance(old_section, dict):
