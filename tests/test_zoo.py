@@ -152,3 +152,25 @@ def test_offline_download_is_one_line_connection_error(tmp_path: Path) -> None:
     with pytest.raises(ConnectionError, match="cannot download") as info:
         zoo.download_weights("scrfd_10g", cache_dir=tmp_path, url=(tmp_path / "absent.onnx").as_uri())
     assert "\n" not in str(info.value) and not list(tmp_path.iterdir())
+
+
+def test_official_weights_inside_a_release_zip_are_extracted_and_pinned(tmp_path: Path) -> None:
+    import zipfile
+
+    src = zoo.entry("scrfd_10g_kps").weights
+    assert src is not None and src.url.endswith("/buffalo_l.zip") and src.archive_member == "det_10g.onnx"
+    assert src.sha256 == "5838f7fe053675b1c7a08b633df49e7af5495cee0493c7dcf6697200b85b5b91"
+    assert "non-commercial" in src.licence
+    pack = tmp_path / "buffalo_l.zip"
+    with zipfile.ZipFile(pack, "w") as z:
+        z.writestr("buffalo_l/det_10g.onnx", b"a stand-in detector")
+        z.writestr("buffalo_l/w600k_r50.onnx", b"not wanted")
+    with pytest.raises(ValueError, match="sha256 mismatch"):  # the real pin refuses the stand-in
+        zoo.download_weights("scrfd_10g_kps", cache_dir=tmp_path / "c1", url=pack.as_uri())
+    digest = hashlib.sha256(b"a stand-in detector").hexdigest()
+    got = zoo.download_weights("scrfd_10g_kps", cache_dir=tmp_path / "c2", url=pack.as_uri(), sha256=digest)
+    assert got.name == "det_10g.onnx" and got.read_bytes() == b"a stand-in detector"
+    assert [p.name for p in (tmp_path / "c2").iterdir()] == ["det_10g.onnx"]  # zip and temp files gone
+    (tmp_path / "notzip.zip").write_bytes(b"truncated")
+    with pytest.raises(ValueError, match="not a zip archive"):
+        zoo.download_weights("scrfd_10g_kps", cache_dir=tmp_path / "c3", url=(tmp_path / "notzip.zip").as_uri())

@@ -205,9 +205,11 @@ def resolve_model(model: str | nn.Module | Path, weights: str | Path | None = No
     if weights is None:
         weights = default_weights(name)
         if weights is None:
+            src = zoo.entry(name).weights
+            official = "'official' to download the published file, " if src is not None and src.url else ""
             warnings.warn(
                 f"no trained weights are packaged for {name!r}: the model is randomly initialised; pass "
-                "weights=... (a facedet .pt, an official .onnx, or 'official' to download the published file)",
+                f"weights=... ({official}a facedet .pt or an official file)",
                 stacklevel=3,
             )
             return zoo.build_model(name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 import urllib.parse
 import urllib.request
@@ -118,19 +119,47 @@ def download_weights(
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=dest, delete=False, suffix=".part") as tmp:
         try:
-            _fetch(use_url, tmp, timeout, progress, desc=filename)
+            _fetch(use_url, tmp, timeout, progress, desc=Path(urllib.parse.urlparse(use_url).path).name)
         except BaseException:
             tmp.close()
             os.unlink(tmp.name)
             raise
-    got = sha256_file(tmp.name)
+    if src is not None and src.archive_member:
+        tmp_name = _extract_member(tmp.name, src.archive_member, src.archive_sha256 if url in (None, src.url) else None,
+                                   name, use_url)
+    else:
+        tmp_name = tmp.name
+    got = sha256_file(tmp_name)
     if expected is not None and got != expected:
-        os.unlink(tmp.name)
+        os.unlink(tmp_name)
         raise ValueError(f"sha256 mismatch for {name} from {use_url}: got {got}, expected {expected}")
-    os.replace(tmp.name, target)
+    os.replace(tmp_name, target)
     if expected is None:  # trust on first use: later cache hits are checked against this
         sidecar.write_text(got + "\n")
     return target
+
+
+def _extract_member(archive: str, member: str, archive_sha256: str | None, name: str, url: str) -> str:
+    """Check the downloaded zip (against ``archive_sha256`` when pinned), copy ``member`` out of it to
+    a temp file beside it, delete the zip; returns the temp file's path."""
+    import zipfile
+
+    try:
+        if archive_sha256 is not None and (got := sha256_file(archive)) != archive_sha256:
+            raise ValueError(f"sha256 mismatch for {name}'s archive from {url}: got {got}, expected {archive_sha256}")
+        try:
+            with zipfile.ZipFile(archive) as z:
+                names = {Path(n).name: n for n in z.namelist()}  # packs hold the member at the top or in a folder
+                if member not in names:
+                    raise ValueError(f"{url}: the archive holds no {member} (it has {', '.join(sorted(names)[:8])})")
+                out = archive + ".member"
+                with z.open(names[member]) as fh, open(out, "wb") as dst:
+                    shutil.copyfileobj(fh, dst)
+        except zipfile.BadZipFile:
+            raise ValueError(f"{url}: not a zip archive (a truncated download?)") from None
+    finally:
+        os.unlink(archive)
+    return out
 
 
 def _fetch(url: str, out: Any, timeout: float, progress: bool, desc: str) -> None:

@@ -34,8 +34,10 @@ DetectFn = Callable[[np.ndarray, float], np.ndarray]
 class WeightSource:
     """Where a model's weights are published.
 
-    ``url``: a direct download (None when only a web page exists); ``sha256`` of the file at
-    ``url``; ``page``: the official page / share link; ``filename`` in the cache.
+    ``url``: a direct download (None when only a web page exists); ``sha256`` of the weights file
+    (of ``archive_member`` when ``url`` is a zip holding it; ``archive_sha256`` then pins the zip
+    too, where known); ``page``: the official page / share link; ``filename`` in the cache;
+    ``licence``: the terms the publisher states.
     """
 
     filename: str
@@ -43,6 +45,9 @@ class WeightSource:
     sha256: str | None = None
     page: str | None = None
     note: str = ""
+    archive_member: str | None = None
+    archive_sha256: str | None = None
+    licence: str = ""
 
 
 @dataclass(frozen=True)
