@@ -34,9 +34,20 @@ class FaceDetector:
     weights of that preset are used if we ship them, otherwise the model stays randomly
     initialised and a warning says so. ``backend="onnx"`` runs ONNX Runtime (exporting a torch
     model to a temporary file first when needed); the family's post-processor decodes the outputs in
-    numpy there and in torch otherwise. ``input_size=(W, H)`` letterboxes into a fixed canvas
-    (insightface's default 640x640); ``None`` keeps each image's size (capped by ``max_side``) padded
-    to a multiple of 32.
+    numpy there and in torch otherwise. ``backend="auto"`` (the default) is ``"onnx"`` when
+    ``model`` is an ``.onnx`` file and ``"torch"`` otherwise. ``input_size=(W, H)`` letterboxes into
+    a fixed canvas (insightface's default 640x640); ``None`` keeps each image's size (capped by
+    ``max_side``) padded to a multiple of 32.
+
+    ``device``: ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    With ONNX Runtime it picks the execution providers (``providers=`` overrides; the ones in use
+    are in ``.providers``); ``device="cuda"`` never falls back to CPU silently: it raises when the
+    session cannot run on CUDA.
+
+    ``max_faces`` keeps the N best faces by ``rank``: ``"score"``, ``"area"`` (largest), or
+    ``"center"`` (insightface's metric: area minus twice the squared distance of the box centre from
+    the image centre); ``min_face_size`` drops faces whose shorter box side is below it (pixels of
+    the original image). Faces come back in descending score order either way.
 
     Threads: one detector may be shared by several threads; each thread keeps its own input buffer,
     and the torch module and the ONNX Runtime session both run concurrent calls safely.
@@ -46,19 +57,27 @@ class FaceDetector:
         self,
         model: str | nn.Module | Path = DEFAULT_MODEL,
         weights: str | Path | None = None,
-        backend: str = "torch",
+        backend: str = "auto",
         score_threshold: float = 0.5,
         nms_threshold: float = 0.4,
         input_size: tuple[int, int] | None = (640, 640),
         max_side: int | None = None,
-        device: str | torch.device = "cpu",
+        device: str | torch.device = "auto",
         num_threads: int | None = None,
         max_faces: int | None = None,
         clip: bool = True,
+        rank: str = "score",
+        min_face_size: float = 0.0,
+        providers: list[str] | None = None,
     ):
-        choice("backend", backend, ("torch", "onnx"))
+        choice("backend", backend, ("auto", "torch", "onnx"))
+        choice("rank", rank, RANKS)
+        self.min_face_size = checks.number("min_face_size", min_face_size, 0.0)
+        self.rank, self.max_faces = rank, max_faces
         if num_threads is not None:
             integer("num_threads", num_threads, minimum=0)  # 0: leave the library default
+        if backend == "auto":
+            backend = "onnx" if isinstance(model, (str, Path)) and str(model).endswith(".onnx") else "torch"
         self.backend = backend
         self.device = _torch_device(device)
         if num_threads and backend == "torch":
@@ -66,8 +85,9 @@ class FaceDetector:
         self.ort: OrtModel | None = None
         self.model: nn.Module | None = None
         onnx_file = _onnx_path(model, weights)
+        ort_providers = providers or ort_providers_for(self.device, explicit=str(device) != "auto")
         if backend == "onnx" and onnx_file is not None:
-            self.ort = OrtModel(onnx_file, num_threads=num_threads)
+            self.ort = OrtModel(onnx_file, num_threads=num_threads, providers=ort_providers)
             info = self.ort.info
             _check_onnx_matches(model, onnx_file, info)
             fixed = self.ort.session.get_inputs()[0].shape[2:]
@@ -83,13 +103,34 @@ class FaceDetector:
 
                 self._tmpdir = tempfile.TemporaryDirectory(prefix="facedet-onnx-")
                 path = export_onnx(self.model, Path(self._tmpdir.name) / "model.onnx")
-                self.ort = OrtModel(path, num_threads=num_threads)
+                self.ort = OrtModel(path, num_threads=num_threads, providers=ort_providers)
+        if self.ort is not None and self.device.type == "cuda" and str(device) != "auto" and \
+                "CUDAExecutionProvider" not in self.ort.session.get_providers():
+            raise ValueError(f"device={str(device)!r}: ONNX Runtime cannot run this model on CUDA (providers in use: "
+                             f"{self.ort.session.get_providers()}); install onnxruntime-gpu (pip install "
+                             "'facedet[gpu]') or use device='cpu'")
         self.info = info
         self.family = family_named(info.family)
         self._local = threading.local()  # per-thread input buffer (see the class docstring)
         self.preprocess = Letterbox(input_size=input_size, max_side=max_side)
         self.mean, self.std, self.rgb = info.input_mean, info.input_std, info.input_rgb
-        self.settings = Settings(score_threshold, nms_threshold, max_faces, clip)
+        # ranking other than by score needs every face: the cap is applied after (see _select)
+        self.settings = Settings(score_threshold, nms_threshold, max_faces if rank == "score" else None, clip)
+
+    @property
+    def providers(self) -> list[str] | None:
+        """ONNX Runtime's execution providers in use (first = preferred), or None on the torch backend."""
+        return list(self.ort.session.get_providers()) if self.ort is not None else None
+
+    def __repr__(self) -> str:
+        name = self.info.preset or self.info.family
+        where = f"providers={self.providers}" if self.ort is not None else f"device='{self.device}'"
+        size = "native" if self.preprocess.input_size is None else tuple(self.preprocess.input_size)
+        cap = f", max_side={self.preprocess.max_side}" if self.preprocess.max_side else ""
+        st = self.settings
+        faces = f", max_faces={self.max_faces} by {self.rank}" if self.max_faces else ""
+        return (f"FaceDetector({name!r}, backend={self.backend!r}, {where}, input_size={size}{cap}, "
+                f"score_threshold={st.score_threshold}, nms_threshold={st.nms_threshold}{faces})")
 
     @property
     def settings(self) -> Settings:
@@ -113,8 +154,19 @@ class FaceDetector:
         """Faces in one image (path, bytes or uint8 array)."""
         return self.detect_batch([image], color=color)[0]
 
-    def detect_batch(self, images: Sequence[ImageInput], color: str = "bgr") -> list[Detections]:
-        """Faces in several images; images whose canvases share a size run as one batch."""
+    def detect_batch(self, images: Sequence[ImageInput], color: str = "bgr", batch_size: int | None = None
+                     ) -> list[Detections]:
+        """Faces in several images; images whose canvases share a size run as one batch.
+
+        ``batch_size`` bounds how many images are decoded and held at once (all of them when None):
+        32 decoded 1080p frames with their canvases take over a gigabyte.
+        """
+        if batch_size is not None:
+            integer("batch_size", batch_size)
+            out: list[Detections] = []
+            for start in range(0, len(images), batch_size):
+                out += self.detect_batch(images[start : start + batch_size], color=color)
+            return out
         arrays = [read_image(im, color) for im in images]
         prepared = [self.preprocess(a) for a in arrays]
         results: list[Detections | None] = [None] * len(arrays)
@@ -130,8 +182,26 @@ class FaceDetector:
                 self._local.blob = blob  # this thread's next call of the same size reuses it
                 frames = [Frame(prepared[i][1], arrays[i].shape[:2], hw) for i in chunk]
                 for i, d in zip(chunk, self._run(blob, frames), strict=True):
-                    results[i] = d
+                    results[i] = self._select(d, arrays[i].shape[:2])
         return [r for r in results if r is not None]
+
+    def _select(self, dets: Detections, image_hw: tuple[int, int]) -> Detections:
+        """``min_face_size`` and the ``max_faces`` cap by ``rank`` (score order kept)."""
+        if self.min_face_size > 0 and len(dets):
+            wh = dets.boxes[:, 2:] - dets.boxes[:, :2]
+            dets = dets.select(np.minimum(wh[:, 0], wh[:, 1]) >= self.min_face_size)
+        if self.rank == "score" or self.max_faces is None or len(dets) <= self.max_faces:
+            return dets
+        b = dets.boxes.astype(np.float64)
+        area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+        if self.rank == "area":
+            value = area
+        else:  # insightface's FaceAnalysis: area - 2 * squared offset of the box centre from the image centre
+            h, w = image_hw
+            offset = (b[:, :2] + b[:, 2:]) / 2 - np.array([w / 2, h / 2])
+            value = area - 2.0 * (offset ** 2).sum(1)
+        keep = np.sort(np.argsort(-value, kind="stable")[: self.max_faces])  # ascending index = score order
+        return dets.select(keep)
 
     def detect_video(self, source: str | int, every: int = 1) -> Iterator[tuple[int, Detections]]:
         """``(frame_index, Detections)`` for every ``every``-th frame of a file or camera index."""
@@ -148,6 +218,21 @@ class FaceDetector:
         assert self.model is not None
         with torch.inference_mode():
             return self.post.torch(self.model(torch.from_numpy(blob).to(self.device)), frames)
+
+
+RANKS = ("score", "area", "center")
+
+
+def ort_providers_for(device: torch.device, explicit: bool) -> list[str]:
+    """ONNX Runtime providers for ``device``: CUDA first when the device is CUDA (explicitly asked, or
+    ``auto`` on a machine where this onnxruntime has the CUDA provider), then CPU."""
+    import onnxruntime as ort
+
+    available = ort.get_available_providers()
+    if device.type == "cuda" and (explicit or "CUDAExecutionProvider" in available):
+        opts = {"device_id": device.index or 0}
+        return [("CUDAExecutionProvider", opts), "CPUExecutionProvider"]  # type: ignore[list-item]
+    return ["CPUExecutionProvider"]
 
 
 def _torch_device(device: str | torch.device) -> torch.device:

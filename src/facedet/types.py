@@ -20,6 +20,16 @@ class Face:
     score: float
     landmarks: tuple[tuple[float, float], ...] | None = None
 
+    def crop(self, image: np.ndarray, size: int = 112) -> np.ndarray:
+        """The ``size x size x 3`` uint8 crop aligned by this face's landmarks onto ArcFace's template
+        (:mod:`facedet.align`; what insightface's ``norm_crop`` gives a recogniser). ``image`` is the
+        BGR uint8 array the face was found in; a model without landmarks raises ``ValueError``."""
+        if self.landmarks is None:
+            raise ValueError("this face has no landmarks (a model without keypoints): no aligned crop")
+        from .align import align_face
+
+        return align_face(image, np.asarray(self.landmarks), size)
+
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"box": [round(v, 2) for v in self.box], "score": round(self.score, 5)}
         if self.landmarks is not None:
@@ -71,6 +81,15 @@ class Detections:
         """Subset by an index or boolean array."""
         lm = None if self.landmarks is None else self.landmarks[keep]
         return Detections(self.boxes[keep], self.scores[keep], lm)
+
+    def crops(self, image: np.ndarray, size: int = 112) -> np.ndarray:
+        """``(N, size, size, 3)`` uint8 aligned crops of every face (see :meth:`Face.crop`)."""
+        if self.landmarks is None:
+            raise ValueError("these detections have no landmarks (a model without keypoints): no aligned crops")
+        from .align import align_face
+
+        return np.stack([align_face(image, lm, size) for lm in self.landmarks]) if len(self) else (
+            np.zeros((0, size, size, 3), np.uint8))
 
     def to_dict(self) -> dict[str, Any]:
         return {"faces": [f.to_dict() for f in self]}

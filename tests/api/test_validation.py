@@ -44,7 +44,7 @@ def test_detector_refuses_bad_device_threads_backend() -> None:
         FaceDetector(TinySCRFD(), device="gpu")
     with pytest.raises(ValueError, match="num_threads must be >= 0"):
         FaceDetector(TinySCRFD(), num_threads=-2)
-    with pytest.raises(ValueError, match="backend must be one of torch, onnx"):
+    with pytest.raises(ValueError, match="backend must be one of auto, torch, onnx"):
         FaceDetector(TinySCRFD(), backend="tensorrt")
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA device"):
@@ -82,3 +82,41 @@ def test_a_zoo_name_must_match_the_onnx_file_it_is_given(tmp_path) -> None:
     with pytest.raises(ValueError, match="is an export of scrfd_500m, not scrfd_1g"):
         FaceDetector("scrfd_1g", weights=path, backend="onnx")
     assert FaceDetector("scrfd_500m", weights=path, backend="onnx").info.family == "scrfd"
+
+
+def test_ranking_min_size_batching_and_repr() -> None:
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 255, (96, 128, 3), dtype=np.uint8)
+    every = FaceDetector(TinySCRFD(), score_threshold=0.05, input_size=(128, 128)).detect(image)
+    assert len(every) > 5
+    b = every.boxes
+    area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    big = FaceDetector(TinySCRFD(), score_threshold=0.05, input_size=(128, 128), max_faces=3, rank="area")
+    got = big.detect(image)
+    np.testing.assert_allclose(np.sort(got.boxes[:, 2] - got.boxes[:, 0]),
+                               np.sort((b[:, 2] - b[:, 0])[np.argsort(-area)[:3]]))
+    assert np.all(np.diff(got.scores) <= 0)  # still in score order
+    side = np.minimum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+    cut = float(np.median(side))
+    sized = FaceDetector(TinySCRFD(), score_threshold=0.05, input_size=(128, 128), min_face_size=cut).detect(image)
+    assert len(sized) == int((side >= cut).sum())
+    det = FaceDetector(TinySCRFD(), score_threshold=0.05, input_size=(128, 128))
+    images = [image, image[:, ::-1].copy(), image[::-1].copy()]
+    for one, two in zip(det.detect_batch(images), det.detect_batch(images, batch_size=2), strict=True):
+        np.testing.assert_allclose(one.boxes, two.boxes, atol=1e-4)
+    assert repr(det).startswith("FaceDetector(") and "backend='torch'" in repr(det) and "input_size=(128, 128)" in repr(det)
+    with pytest.raises(ValueError, match="rank must be one of score, area, center"):
+        FaceDetector(TinySCRFD(), rank="size")
+
+
+def test_auto_backend_picks_onnx_runtime_for_an_onnx_file(tmp_path) -> None:
+    from facedet.api import ort_providers_for
+    from facedet.export.onnx import export_onnx
+    from facedet.zoo import build_model
+
+    path = export_onnx(build_model("scrfd_500m").eval(), tmp_path / "m.onnx", input_size=(128, 128))
+    det = FaceDetector(str(path))
+    assert det.backend == "onnx" and det.providers == ["CPUExecutionProvider"] and "providers=" in repr(det)
+    cuda_first = ort_providers_for(torch.device("cuda"), explicit=True)
+    assert cuda_first[0][0] == "CUDAExecutionProvider" and cuda_first[-1] == "CPUExecutionProvider"
+    assert ort_providers_for(torch.device("cpu"), explicit=True) == ["CPUExecutionProvider"]

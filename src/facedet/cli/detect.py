@@ -25,13 +25,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="+", help="image files or folders (searched recursively)")
     p.add_argument("--model", default="scrfd_500m", help="zoo name or .onnx file")
     p.add_argument("--weights", default=None, help="facedet .pt checkpoint or official .onnx")
-    p.add_argument("--backend", choices=["torch", "onnx"], default="torch")
-    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (torch backend)")
+    p.add_argument("--backend", choices=["auto", "torch", "onnx"], default="auto",
+                   help="auto (default): ONNX Runtime for an .onnx --model, else torch")
+    p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda or cuda:N")
     p.add_argument("--threshold", type=float, default=0.5,
                    help="score threshold of the JSON lines and of --out (default 0.5); --wider-out always "
                         f"keeps every face above {WIDER_EVAL_THRESHOLD}, as the WIDER protocol needs")
     p.add_argument("--nms", type=float, default=0.4, help="NMS IoU threshold")
-    p.add_argument("--max-faces", type=int, default=None, help="keep at most N faces per image (by score)")
+    p.add_argument("--max-faces", type=int, default=None, help="keep at most N faces per image (see --rank)")
+    p.add_argument("--rank", choices=["score", "area", "center"], default="score",
+                   help="which faces --max-faces keeps: best score, largest, or large and central (insightface)")
+    p.add_argument("--min-face-size", type=float, default=0.0, help="drop faces whose shorter side is below N px")
     p.add_argument("--input-size", nargs="+", default=["640", "640"], metavar="W H | native",
                    help="network input: a W H canvas (letterbox, default 640 640) or 'native' (each image "
                         "at its own size, padded to a multiple of 32; --max-side caps it)")
@@ -115,7 +119,8 @@ def run(args: argparse.Namespace) -> int:
     low = min(args.threshold, WIDER_EVAL_THRESHOLD) if args.wider_out else args.threshold
     det = FaceDetector(args.model, weights=args.weights, backend=args.backend, score_threshold=low,
                        nms_threshold=args.nms, input_size=input_size, max_side=args.max_side,
-                       device=args.device, num_threads=args.threads, max_faces=args.max_faces)
+                       device=args.device, num_threads=args.threads, max_faces=args.max_faces, rank=args.rank,
+                       min_face_size=args.min_face_size)
     skipped: list[str] = []
     bar = tqdm(list(zip(files, plans, strict=True)), desc="detect", unit="img",
                disable=len(files) < 5 or not sys.stderr.isatty())
