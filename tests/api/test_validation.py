@@ -104,7 +104,8 @@ def test_ranking_min_size_batching_and_repr() -> None:
     images = [image, image[:, ::-1].copy(), image[::-1].copy()]
     for one, two in zip(det.detect_batch(images), det.detect_batch(images, batch_size=2), strict=True):
         np.testing.assert_allclose(one.boxes, two.boxes, atol=1e-4)
-    assert repr(det).startswith("FaceDetector(") and "backend='torch'" in repr(det) and "input_size=(128, 128)" in repr(det)
+    text = repr(det)
+    assert text.startswith("FaceDetector(") and "backend='torch'" in text and "input_size=(128, 128)" in text
     with pytest.raises(ValueError, match="rank must be one of score, area, center"):
         FaceDetector(TinySCRFD(), rank="size")
 
