@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from .types import Detections, Face
+
+# library etiquette: facedet logs under "facedet.*" and leaves the handlers to the application; the
+# command line installs one (facedet.cli.main), so its warnings and notes reach stderr
+logging.getLogger("facedet").addHandler(logging.NullHandler())
 
 __version__ = "0.1.0"
 __all__ = ["Detections", "Face", "FaceDetector", "load_model", "list_models", "__version__"]

@@ -105,6 +105,16 @@ def _from_array(arr: np.ndarray, color: str) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
+def video_fps(source: str | int, default: float = 25.0) -> float:
+    """Frames per second a video file or camera reports (``default`` when it reports none)."""
+    cap = cv2.VideoCapture(int(source) if isinstance(source, int) or str(source).isdigit() else str(source))
+    try:
+        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+    finally:
+        cap.release()
+    return fps if np.isfinite(fps) and 1.0 <= fps <= 1000.0 else default
+
+
 def iter_video_frames(source: str | int, every: int = 1) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(frame_index, BGR frame)`` from a video file or camera index, keeping every ``every``-th."""
     if isinstance(every, bool) or not isinstance(every, int) or every < 1:

@@ -32,7 +32,7 @@ def test_detect_cli_outputs(images, tmp_path, capsys):
     lines = [json.loads(x) for x in captured.out.strip().splitlines()]
     assert [x["path"].rsplit("/", 1)[-1] for x in lines] == ["img_0.jpg", "img_1.jpg"]
     assert "broken.jpg" in captured.err and "decodable" in captured.err
-    assert "2 of 3 images done, 1 skipped" in captured.err
+    assert "2 of 3 files done, 1 skipped" in captured.err
     assert sorted(p.name for p in (out / "7--Cheering").iterdir()) == ["img_0.jpg", "img_1.jpg"]
     # a fresh model scores every anchor ~0.01 (prior bias): rows come back sorted, count matches JSON
     rows = read_prediction_file(wider / "7--Cheering" / "img_0.txt")  # inverted boxes are suspect, not malformed
@@ -88,3 +88,23 @@ def test_bad_settings_are_one_line_errors(tmp_path, capsys, args, msg):
     assert main(["detect", str(tmp_path / "p.jpg"), *args]) == 2
     err = capsys.readouterr().err
     assert msg in err and err.count("\n") == 1
+
+
+def test_detect_writes_an_annotated_video(tmp_path, capsys):
+    clip = tmp_path / "in" / "clip.avi"
+    clip.parent.mkdir()
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 5, (96, 64))
+    rng = np.random.default_rng(0)
+    for _ in range(6):
+        writer.write(rng.integers(0, 255, (64, 96, 3), dtype=np.uint8))
+    writer.release()
+    out = tmp_path / "out"
+    assert main(["detect", str(clip.parent), "--input-size", "96", "96", "--every", "2", "--out", str(out)]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.strip().splitlines()]
+    assert [x["frame"] for x in lines] == [0, 2, 4] and all(x["path"] == str(clip) for x in lines)
+    cap = cv2.VideoCapture(str(out / "clip.avi"))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 6  # every frame written, detections every second one
+    cap.release()
+    assert main(["detect", str(clip), "--max-frames", "2"]) == 0
+    assert [json.loads(x)["frame"] for x in capsys.readouterr().out.strip().splitlines()] == [0, 1]
+    assert main(["detect"]) == 2 and "--camera N" in capsys.readouterr().err

@@ -48,3 +48,11 @@ def test_readme_lists_every_exit_code() -> None:
     rows = [ln.split("|")[1].strip() for ln in section.splitlines() if ln.startswith("| ") and
             ln.split("|")[1].strip().isdigit()]
     assert sorted(int(r) for r in rows) == sorted(EXIT_CODES)
+
+
+def test_version(capsys) -> None:
+    from facedet import __version__
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0 and capsys.readouterr().out.strip() == f"facedet {__version__}"

@@ -169,7 +169,7 @@ def test_resume_drops_rows_logged_after_the_checkpoint_and_refuses_state_changes
     err = capsys.readouterr().err
     assert "cannot change train.lr: 0.01 -> 0.5" in err and "model.init=" in err
     assert main(common + ["--resume", "train.epochs=2"]) == 0
-    assert "resume: train.epochs: 1 -> 2" in capsys.readouterr().out
+    assert "facedet: resume: train.epochs: 1 -> 2" in capsys.readouterr().err
     steps = [int(r["step"]) for r in csv.DictReader(open(out / "train.csv"))]
     assert steps == [1, 2]  # each step once: the fake 2 and 3 were dropped, the real step 2 logged
 

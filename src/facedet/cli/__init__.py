@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import pkgutil
 import sys
@@ -56,8 +57,42 @@ def _one_line(exc: BaseException) -> str:
     return first
 
 
+class _StderrFormatter(logging.Formatter):
+    """``facedet: message`` for notes, ``facedet: warning: message`` for warnings and errors."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        level = "" if record.levelno < logging.WARNING else f"{record.levelname.lower()}: "
+        return f"facedet: {level}{record.getMessage()}"
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time (tests and tools swap it)."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: ANN202
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:  # noqa: ANN001
+        pass
+
+
+def _setup_logging() -> None:
+    """One stderr handler on the ``facedet`` logger (INFO and up), installed once per process."""
+    logger = logging.getLogger("facedet")
+    if not any(getattr(h, "_facedet_cli", False) for h in logger.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(_StderrFormatter())
+        handler._facedet_cli = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from facedet import __version__
+
     parser = argparse.ArgumentParser(prog="facedet", description="Face detection toolkit.")
+    parser.add_argument("--version", action="version", version=f"facedet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if info.name.startswith("_"):
@@ -70,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _setup_logging()
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

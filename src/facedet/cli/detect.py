@@ -1,4 +1,7 @@
-"""``facedet detect``: JSON lines on stdout, annotated images, official WIDER prediction files.
+"""``facedet detect``: JSON lines on stdout, annotated images and videos, official WIDER prediction files.
+
+Videos (``.mp4 .avi .mov .mkv .webm .m4v``) and ``--camera N`` give one JSON line per frame (with its
+``frame`` index); ``--out`` writes the annotated video (``.avi`` as MJPG, anything else as MP4).
 
 Outputs never overwrite each other or an input: ``--out`` mirrors each image's path below the folder
 it was found in (a file given by itself keeps its name), extension included, so ``a/x.jpg``,
@@ -16,13 +19,17 @@ import sys
 from pathlib import Path
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+VIDEO_EXTS = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
 WIDER_EVAL_THRESHOLD = 0.02  # low threshold the WIDER protocol needs for a full PR curve
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("detect", help="detect faces in images or folders", description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("paths", nargs="+", help="image files or folders (searched recursively)")
+    p.add_argument("paths", nargs="*", help="image or video files, or folders (searched recursively)")
+    p.add_argument("--camera", type=int, default=None, metavar="N", help="read frames from camera N instead")
+    p.add_argument("--max-frames", type=int, default=None, help="stop a video or camera after N frames")
+    p.add_argument("--every", type=int, default=1, help="videos: detect on every N-th frame")
     p.add_argument("--model", default="scrfd_500m", help="zoo name or .onnx file")
     p.add_argument("--weights", default=None, help="facedet .pt checkpoint or official .onnx")
     p.add_argument("--backend", choices=["auto", "torch", "onnx"], default="auto",
@@ -63,7 +70,7 @@ def iter_images(paths: list[str]) -> list[tuple[Path, Path]]:
     for p in map(Path, paths):
         if p.is_dir():
             files += [(f, f.relative_to(p)) for f in sorted(p.rglob("*"))
-                      if f.suffix.lower() in IMAGE_EXTS and f.is_file()]
+                      if f.suffix.lower() in IMAGE_EXTS | VIDEO_EXTS and f.is_file()]
         elif p.is_file():
             files.append((p, Path(p.name)))
         else:
@@ -83,6 +90,8 @@ def plan_outputs(files: list[tuple[Path, Path]], out: Path | None, wider_out: Pa
         target = key = None
         if out is not None:
             target = out / rel
+            if f.suffix.lower() in VIDEO_EXTS and f.suffix.lower() != ".avi":
+                target = target.with_suffix(".mp4")
             resolved = target.resolve()
             if resolved in inputs:
                 raise ValueError(f"--out {out} would overwrite the input {f}; choose another folder")
@@ -90,7 +99,7 @@ def plan_outputs(files: list[tuple[Path, Path]], out: Path | None, wider_out: Pa
                 raise ValueError(f"--out: {f} and {seen_out[resolved]} would both be drawn to {target}; "
                                  "give their folders separately or rename one")
             seen_out[resolved] = f
-        if wider_out is not None:
+        if wider_out is not None and f.suffix.lower() not in VIDEO_EXTS:  # the WIDER layout is for images
             key = (f.parent.name, f.stem)
             if key in seen_key:
                 raise ValueError(f"--wider-out: {f} and {seen_key[key]} would both write {key[0]}/{key[1]}.txt "
@@ -105,12 +114,17 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ..api import FaceDetector
-    from ..checks import fraction
+    from ..checks import fraction, integer
     from ..draw import draw_detections
     from ..eval.predictions import write_predictions
     from ..io import read_image
 
     fraction("--threshold", args.threshold)  # before the model loads: fail fast
+    integer("--every", args.every)
+    if args.max_frames is not None:
+        integer("--max-frames", args.max_frames)
+    if args.camera is None and not args.paths:
+        raise ValueError("give image or video paths, or --camera N")
     files = iter_images(args.paths)
     plans = plan_outputs(files, args.out, args.wider_out)
     input_size = parse_input_size(args.input_size)
@@ -121,10 +135,21 @@ def run(args: argparse.Namespace) -> int:
                        nms_threshold=args.nms, input_size=input_size, max_side=args.max_side,
                        device=args.device, num_threads=args.threads, max_faces=args.max_faces, rank=args.rank,
                        min_face_size=args.min_face_size)
+    if args.camera is not None:
+        target = args.out / f"camera_{args.camera}.mp4" if args.out else None
+        _video(det, args.camera, f"camera:{args.camera}", target, args)
+        return 0
     skipped: list[str] = []
-    bar = tqdm(list(zip(files, plans, strict=True)), desc="detect", unit="img",
+    bar = tqdm(list(zip(files, plans, strict=True)), desc="detect", unit="file",
                disable=len(files) < 5 or not sys.stderr.isatty())
     for (f, _), (target, key) in bar:
+        if f.suffix.lower() in VIDEO_EXTS:
+            try:
+                _video(det, str(f), str(f), target, args)
+            except (ValueError, OSError) as exc:
+                skipped.append(str(f))
+                bar.write(f"facedet detect: skipping {f}: {exc}", file=sys.stderr)
+            continue
         try:
             img = read_image(f)
         except (ValueError, OSError) as exc:
@@ -142,7 +167,42 @@ def run(args: argparse.Namespace) -> int:
         if key is not None:
             write_predictions(args.wider_out, {key: dets})
     if skipped:
-        print(f"facedet detect: {len(files) - len(skipped)} of {len(files)} images done, {len(skipped)} skipped "
+        print(f"facedet detect: {len(files) - len(skipped)} of {len(files)} files done, {len(skipped)} skipped "
               f"(first: {skipped[0]})", file=sys.stderr)
         return 1
     return 0
+
+
+def _video(det: object, source: str | int, name: str, target: Path | None, args: argparse.Namespace) -> None:
+    """JSON lines per frame of a video file or camera; the annotated video to ``target`` when given
+    (frames that were not detected on, with ``--every N``, are written with the last faces found)."""
+    import cv2
+
+    from ..draw import draw_detections
+    from ..io import iter_video_frames, video_fps
+    from ..types import Detections
+
+    writer = None
+    last = Detections.empty()
+    every = 1 if target is not None else args.every  # a written video gets every frame; detection every N-th
+    try:
+        for idx, frame in iter_video_frames(source, every=every):
+            if args.max_frames is not None and idx >= args.max_frames:
+                break
+            if idx % args.every == 0:
+                dets = det.detect(frame)  # type: ignore[attr-defined]
+                last = dets.select(dets.scores >= args.threshold)
+                print(json.dumps({"path": name, "frame": idx, **last.to_dict()}), flush=True)
+            if target is not None:
+                if writer is None:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    fourcc = cv2.VideoWriter_fourcc(*("MJPG" if target.suffix.lower() == ".avi" else "mp4v"))
+                    h, w = frame.shape[:2]
+                    writer = cv2.VideoWriter(str(target), fourcc, video_fps(source) if isinstance(source, str) else
+                                             25.0, (w, h))
+                    if not writer.isOpened():
+                        raise OSError(f"{target}: OpenCV cannot write this video (codec or folder)")
+                writer.write(draw_detections(frame, last))
+    finally:
+        if writer is not None:
+            writer.release()

@@ -9,6 +9,7 @@ uninterrupted run would have seen and reaches bit-identical weights on the same 
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import shutil
@@ -47,6 +48,9 @@ if TYPE_CHECKING:
     from facedet.criteria.distill import Distiller
 
 Evaluator = Callable[[nn.Module], dict[str, float]]
+
+
+log = logging.getLogger(__name__)
 
 
 def seed_everything(seed: int) -> None:
@@ -177,7 +181,7 @@ class Trainer:
         ck = load_checkpoint(path, map_location=self.device)
         for change in check_resume_config(ck.get("config") or {}, to_dict(self.cfg), path):
             if D.is_main():
-                print(f"resume: {change}", flush=True)
+                log.info("resume: %s", change)
         unwrap(self.model).load_state_dict(ck["model"])
         if self.distiller is not None and ck.get("distiller") is not None:
             self.distiller.adapters.load_state_dict(ck["distiller"])
