@@ -18,6 +18,15 @@ SHARED = ROOT.parent / "shared"
 torch.set_num_threads(2)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Downloads and ONNX exports go to a folder of this test session, never the user's cache."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("FACEDET_CACHE", str(tmp_path_factory.mktemp("cache") / "weights"))
+    yield
+    mp.undo()
+
+
 @pytest.fixture(autouse=True)
 def _one_thread() -> Iterator[None]:
     before = torch.get_num_threads()

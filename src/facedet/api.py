@@ -97,12 +97,7 @@ class FaceDetector:
             self.model = resolve_model(model, weights).to(self.device).eval()
             info = DetectorInfo.of(self.model)
             if backend == "onnx":
-                import tempfile
-
-                from .export.onnx import export_onnx
-
-                self._tmpdir = tempfile.TemporaryDirectory(prefix="facedet-onnx-")
-                path = export_onnx(self.model, Path(self._tmpdir.name) / "model.onnx")
+                path = self._onnx_export(model, weights)
                 self.ort = OrtModel(path, num_threads=num_threads, providers=ort_providers)
         if self.ort is not None and self.device.type == "cuda" and str(device) != "auto" and \
                 "CUDAExecutionProvider" not in self.ort.session.get_providers():
@@ -116,6 +111,31 @@ class FaceDetector:
         self.mean, self.std, self.rgb = info.input_mean, info.input_std, info.input_rgb
         # ranking other than by score needs every face: the cap is applied after (see _select)
         self.settings = Settings(score_threshold, nms_threshold, max_faces if rank == "score" else None, clip)
+
+    def _onnx_export(self, model: object, weights: object) -> Path:
+        """The ONNX export of ``self.model`` for ONNX Runtime. For a zoo name with a weights file (given,
+        or the packaged one) it is cached as ``<cache>/onnx/<preset>-<sha of the weights>-<version>.onnx``
+        and reused by later detectors; a module passed in is exported to a temporary folder."""
+        import tempfile
+
+        from . import __version__, zoo
+        from .atomic import atomic_open
+        from .export.onnx import export_onnx
+        from .pretrained import default_weights
+
+        assert self.model is not None
+        source = weights if isinstance(weights, (str, Path)) and Path(weights).is_file() else (
+            default_weights(str(model)) if isinstance(model, str) and weights is None else None)
+        if not isinstance(model, str) or source is None:
+            self._tmpdir = tempfile.TemporaryDirectory(prefix="facedet-onnx-")
+            return export_onnx(self.model, Path(self._tmpdir.name) / "model.onnx")
+        cached = zoo.default_cache_dir().parent / "onnx" / f"{model}-{zoo.sha256_file(source)[:16]}-{__version__}.onnx"
+        if not cached.is_file():
+            with tempfile.TemporaryDirectory(prefix="facedet-onnx-") as tmp:
+                made = export_onnx(self.model, Path(tmp) / "model.onnx")
+                with open(made, "rb") as src, atomic_open(cached) as dst:
+                    dst.write(src.read())
+        return cached
 
     @property
     def providers(self) -> list[str] | None:

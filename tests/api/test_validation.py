@@ -121,3 +121,18 @@ def test_auto_backend_picks_onnx_runtime_for_an_onnx_file(tmp_path) -> None:
     cuda_first = ort_providers_for(torch.device("cuda"), explicit=True)
     assert cuda_first[0][0] == "CUDAExecutionProvider" and cuda_first[-1] == "CPUExecutionProvider"
     assert ort_providers_for(torch.device("cpu"), explicit=True) == ["CPUExecutionProvider"]
+
+
+def test_the_onnx_export_of_packaged_weights_is_cached() -> None:
+    import os
+
+    from facedet.zoo import default_cache_dir
+
+    first = FaceDetector("scrfd_500m", backend="onnx", input_size=(128, 128))
+    files = list((default_cache_dir().parent / "onnx").glob("scrfd_500m-*.onnx"))
+    assert len(files) == 1
+    stamp = os.stat(files[0]).st_mtime_ns
+    second = FaceDetector("scrfd_500m", backend="onnx", input_size=(128, 128))
+    assert os.stat(files[0]).st_mtime_ns == stamp  # reused, not exported again
+    image = np.random.default_rng(0).integers(0, 255, (96, 128, 3), dtype=np.uint8)
+    np.testing.assert_allclose(first.detect(image).boxes, second.detect(image).boxes)

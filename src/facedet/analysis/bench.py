@@ -66,7 +66,8 @@ def default_specs(weights_dir: Path, models: tuple[str, ...] = ("scrfd_500m",)) 
         specs.append(("yunet", "opencv", lambda t: YuNet(yunet, threads=t)))
     if ulfd.is_file():
         specs.append(("ulfd", "onnxruntime", lambda t: UltraLight(ulfd, threads=t)))
-    specs.append(("haar", "opencv", lambda t: Haar(threads=t)))
+    if Haar.available():  # OpenCV builds without the cascade data (5.x, some wheels) skip it
+        specs.append(("haar", "opencv", lambda t: Haar(threads=t)))
     return specs
 
 

@@ -109,9 +109,22 @@ class UltraLight:
 class Haar:
     """OpenCV's frontal-face Haar cascade (``detectMultiScale`` on the grey image; score = 1)."""
 
+    @staticmethod
+    def cascade_path() -> Path | None:
+        """The frontal-face cascade shipped with this OpenCV, or None (OpenCV 5 and some builds lack it)."""
+        data = getattr(cv2, "data", None)
+        path = Path(data.haarcascades) / "haarcascade_frontalface_default.xml" if data is not None else None
+        return path if path is not None and path.is_file() else None
+
+    @classmethod
+    def available(cls) -> bool:
+        return cls.cascade_path() is not None and hasattr(cv2, "CascadeClassifier")
+
     def __init__(self, threads: int = 1):
         cv2.setNumThreads(threads)
-        path = Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"
+        path = self.cascade_path()
+        if path is None:
+            raise ValueError("this OpenCV build ships no Haar cascade (haarcascade_frontalface_default.xml)")
         self.cascade = cv2.CascadeClassifier(str(path))
         if self.cascade.empty():
             raise ValueError(f"{path}: cannot load the Haar cascade")

@@ -23,6 +23,7 @@ EXIT_CODES = {
     3: "a file or folder is missing or cannot be read or written",
     4: "a download failed (offline, unreachable or refused)",
     5: "the model or the device failed: a model file that cannot be loaded, no CUDA, out of memory",
+    6: "an optional package is missing (the message names the pip extra that brings it)",
     130: "interrupted (Ctrl-C)",
 }
 
@@ -31,8 +32,12 @@ def exit_code(exc: BaseException) -> int | None:
     """The exit code of a user-facing failure (see :data:`EXIT_CODES`); None for a bug."""
     import cv2
 
+    from facedet.optional import MissingDependency
+
     if isinstance(exc, KeyboardInterrupt):
         return 130
+    if isinstance(exc, MissingDependency):
+        return 6
     if isinstance(exc, ConnectionError | TimeoutError) or type(exc).__module__.startswith("urllib"):
         return 4
     if isinstance(exc, MemoryError) or type(exc).__name__ in ("OutOfMemoryError", "InvalidProtobuf", "NoSuchFile",

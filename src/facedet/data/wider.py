@@ -211,14 +211,16 @@ def load_wider_mat(path: str | os.PathLike, image_root: str | os.PathLike | None
     The structure (61x1 cells ``event_list``, ``file_list``, ``face_bbx_list`` and the six
     ``*_label_list``) is described in the evaluation-protocol notes; errors name the event and image.
     """
-    import scipy.io
+    from facedet.optional import require
+
+    scipy_io = require("scipy.io", "eval", "reading WIDER .mat annotations")
 
     p = Path(path)
     source = str(p)
     if image_root is None:
         image_root = p.parent.parent / f"WIDER_{split_of(p.name)}" / "images"
     try:
-        mat = scipy.io.loadmat(str(p))
+        mat = scipy_io.loadmat(str(p))
     except FileNotFoundError:
         raise
     except Exception as exc:  # scipy raises many exception types for a corrupt file

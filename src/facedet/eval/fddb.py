@@ -28,9 +28,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from facedet.data.fddb import FddbImage
+from facedet.optional import require
 
 DBL_MAX = sys.float_info.max
 
@@ -145,7 +145,8 @@ def _match(iou: np.ndarray) -> tuple[int, float]:
     sub = iou[rows][:, cols]
     if sub.size == 0:
         return 0, 0.0
-    r, c = linear_sum_assignment(sub, maximize=True)
+    opt = require("scipy.optimize", "eval", "FDDB matching")
+    r, c = opt.linear_sum_assignment(sub, maximize=True)
     v = sub[r, c]
     v = v[v > 0]
     return int((v > 0.5).sum()), float(v.sum())

@@ -35,7 +35,9 @@ def save_json(data: dict, path: str | Path) -> Path:
 
 
 def _pyplot():
-    import matplotlib
+    from facedet.optional import require
+
+    matplotlib = require("matplotlib", "plot", "plotting")
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

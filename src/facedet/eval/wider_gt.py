@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import scipy.io as sio
+
+from facedet.optional import require
 
 SETTINGS: tuple[str, ...] = ("easy", "medium", "hard")
 LABEL_VARS: tuple[str, ...] = (
@@ -132,6 +133,7 @@ def load_ground_truth(gt_dir: str | Path, settings: tuple[str, ...] = SETTINGS) 
     face_path = gt_dir / FACE_FILE
     if not face_path.is_file():
         raise FileNotFoundError(f"WIDER ground truth not found: {face_path}")
+    sio = require("scipy.io", "eval", "reading the WIDER ground truth (.mat)")
     mat = sio.loadmat(face_path, variable_names=["event_list", "file_list", "face_bbx_list",
                                                    "invalid_label_list"])
     events, files = _events_files(mat, face_path)
@@ -230,6 +232,7 @@ def write_ground_truth(gt_dir: str | Path, images: list[GtImage]) -> None:
                 per.append(lab.astype(np.uint8).reshape(-1, 1))
             cols.append(_obj_col(per))
         base[var] = _obj_col(cols)
+    sio = require("scipy.io", "eval", "writing WIDER ground truth (.mat)")
     sio.savemat(gt_dir / FACE_FILE, base, do_compression=False)
     for s in SETTINGS:
         gl = _obj_col([_obj_col([_index_array(im.keep.get(s, np.zeros(0))) for im in groups[e]])
