@@ -48,9 +48,9 @@ def default_specs(weights_dir: Path, models: tuple[str, ...] = ("scrfd_500m",)) 
         weights = str(official) if official.is_file() else None
 
         def ours(threads: int, backend: str, name: str = name, weights: str | None = weights) -> Detect:
-            from ..zoo import load_model
+            from ..api import resolve_model
 
-            model = load_model(name, weights=weights)
+            model = resolve_model(name, weights)  # the official file when found, else the packaged weights
             return FaceDetector(model, backend=backend, num_threads=threads).detect
 
         specs.append((f"ours:{name}", "torch", lambda t, f=ours: f(t, "torch")))
