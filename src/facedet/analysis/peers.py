@@ -1,4 +1,4 @@
-"""Peer face detectors for side-by-side speed benchmarks: YuNet, Ultra-Light (ULFD) and Haar.
+"""Peer face detectors for side-by-side benchmarks: YuNet (OpenCV and ONNX Runtime), Ultra-Light (ULFD), Haar.
 
 Each peer is a callable ``detect(bgr_image) -> (N, 5) array [x1 y1 x2 y2 score]`` including its own
 pre- and post-processing, so end-to-end timings compare like with like.
@@ -74,6 +74,68 @@ class YuNet:
             return np.zeros((0, 5), np.float32)
         b = faces[:, :4]
         return np.column_stack([b[:, 0], b[:, 1], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3], faces[:, 14]])
+
+
+class YuNetORT:
+    """YuNet (the dynamic-shape file) on ONNX Runtime, decoded as OpenCV's ``FaceDetectorYN`` decodes it.
+
+    Pre-processing: the BGR image as float, unnormalised, padded bottom/right with zeros to a multiple
+    of 32. Per stride s in (8, 16, 32) and grid cell (row r, column c): score = sqrt(clip(cls) *
+    clip(obj)); centre ((c + dx) s, (r + dy) s), size (exp(dw) s, exp(dh) s). Then score threshold,
+    NMS at ``nms`` IoU on the boxes truncated to integers (as OpenCV's ``Rect2i``), keep ``top_k``.
+    Boxes equal OpenCV's to 1e-4 px (``tests/analysis/test_peers.py``).
+    ``max_side`` downscales larger images first (None: native size, as OpenCV runs it).
+    """
+
+    STRIDES = (8, 16, 32)
+
+    def __init__(self, onnx_path: str | Path, threads: int = 1, score: float = 0.6, nms: float = 0.3,
+                 top_k: int = 5000, max_side: int | None = None):
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        self.sess = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
+        self.input = self.sess.get_inputs()[0].name
+        self.names = [o.name for o in self.sess.get_outputs()]
+        self.score, self.nms, self.top_k, self.max_side = score, nms, top_k, max_side
+
+    def __call__(self, img: np.ndarray) -> np.ndarray:
+        h0, w0 = img.shape[:2]
+        scale = 1.0 if self.max_side is None else min(1.0, self.max_side / max(h0, w0))
+        if scale < 1.0:
+            img = cv2.resize(img, (max(1, round(w0 * scale)), max(1, round(h0 * scale))))
+        h, w = img.shape[:2]
+        ph, pw = -(-h // 32) * 32, -(-w // 32) * 32
+        blob = np.zeros((1, 3, ph, pw), np.float32)
+        blob[0, :, :h, :w] = img.transpose(2, 0, 1)
+        out = dict(zip(self.names, self.sess.run(None, {self.input: blob}), strict=True))
+        boxes, scores = [], []
+        for s in self.STRIDES:
+            cols = pw // s
+            cls = np.clip(out[f"cls_{s}"][0, :, 0], 0, 1)
+            obj = np.clip(out[f"obj_{s}"][0, :, 0], 0, 1)
+            score = np.sqrt(cls * obj)
+            keep = np.flatnonzero(score >= self.score)
+            if not len(keep):
+                continue
+            bb = out[f"bbox_{s}"][0, keep]
+            c, r = keep % cols, keep // cols
+            cx, cy = (c + bb[:, 0]) * s, (r + bb[:, 1]) * s
+            bw, bh = np.exp(bb[:, 2]) * s, np.exp(bb[:, 3]) * s
+            boxes.append(np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], 1))
+            scores.append(score[keep])
+        if not boxes:
+            return np.zeros((0, 5), np.float32)
+        b, sc = np.concatenate(boxes), np.concatenate(scores)
+        order = np.argsort(-sc, kind="stable")
+        b, sc = b[order], sc[order]
+        # OpenCV suppresses on integer Rect2i(x, y, w, h) boxes: the same rounding keeps the same faces
+        xywh = np.concatenate([b[:, :2], b[:, 2:] - b[:, :2]], 1).astype(np.int32)
+        keep = nms_np(np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], 1), sc, self.nms)[: self.top_k]
+        return np.column_stack([b[keep] / scale, sc[keep]]).astype(np.float32)
 
 
 class UltraLight:
