@@ -2,8 +2,11 @@
 
 import json
 
+import cv2
+import numpy as np
 import onnx
 import pytest
+import torch
 
 from facedet.cli import main
 from facedet.export.onnx import check_parity, export_onnx
@@ -55,3 +58,27 @@ def test_export_other_families_raw_outputs(name, kw, tmp_path):
     n = len(model.strides)
     assert names == [f"cls_{i}" for i in range(n)] + [f"reg_{i}" for i in range(n)]
     assert check_parity(model, path, input_size=(160, 96), batch=2) < 1e-4
+
+
+def test_int8_quantisation_keeps_the_decoding_metadata(tmp_path):
+    import onnx
+
+    from facedet import FaceDetector
+    from facedet.export.quantize import quantize_int8
+
+    torch.manual_seed(0)
+    path = export_onnx(build_model("scrfd_500m").eval(), tmp_path / "m.onnx", input_size=(128, 128))
+    rng = np.random.default_rng(0)
+    calib = []
+    for i in range(3):
+        calib.append(tmp_path / f"c{i}.png")
+        cv2.imwrite(str(calib[-1]), rng.integers(0, 255, (96, 128, 3), dtype=np.uint8))
+    out = quantize_int8(path, tmp_path / "m_int8.onnx", calib, max_side=128)
+    meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
+    assert meta["facedet.quantized"] == "int8-qdq-per-channel" and meta["facedet.family"] == "scrfd"
+    ops = {n.op_type for n in onnx.load(str(out)).graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear"} <= ops
+    det = FaceDetector(str(out), input_size=(128, 128), score_threshold=0.0)
+    assert det.backend == "onnx" and det.info.family == "scrfd" and len(det.detect(cv2.imread(str(calib[0])))) > 0
+    with pytest.raises(ValueError, match="is the input file"):
+        quantize_int8(out, out, calib)
