@@ -25,6 +25,7 @@ class OrtModel:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such ONNX file")
+        self.path = path
         opts = ort.SessionOptions()
         if num_threads:
             opts.intra_op_num_threads = num_threads
