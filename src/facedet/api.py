@@ -35,9 +35,13 @@ class FaceDetector:
     initialised and a warning says so. ``backend="onnx"`` runs ONNX Runtime (exporting a torch
     model to a temporary file first when needed); the family's post-processor decodes the outputs in
     numpy there and in torch otherwise. ``backend="auto"`` (the default) is ``"onnx"`` when
-    ``model`` is an ``.onnx`` file and ``"torch"`` otherwise. ``input_size=(W, H)`` letterboxes into
-    a fixed canvas (insightface's default 640x640); ``None`` keeps each image's size (capped by
-    ``max_side``) padded to a multiple of 32.
+    ``model`` is an ``.onnx`` file and ``"torch"`` otherwise.
+
+    Pre-processing: by default (``input_size=None``) each image keeps its aspect ratio, is scaled
+    down so its long side is at most ``max_side`` (640; None: never scaled) and padded to a multiple
+    of 32, so a 640x480 photo runs as 640x480, not a 640x640 square. That is also how the trainer
+    validates models. ``input_size=(W, H)`` letterboxes into a fixed canvas instead (insightface's
+    640x640), which is what static-shape exports need.
 
     ``device``: ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
     With ONNX Runtime it picks the execution providers (``providers=`` overrides; the ones in use
@@ -60,8 +64,8 @@ class FaceDetector:
         backend: str = "auto",
         score_threshold: float = 0.5,
         nms_threshold: float = 0.4,
-        input_size: tuple[int, int] | None = (640, 640),
-        max_side: int | None = None,
+        input_size: tuple[int, int] | None = None,
+        max_side: int | None = 640,
         device: str | torch.device = "auto",
         num_threads: int | None = None,
         max_faces: int | None = None,

@@ -43,10 +43,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rank", choices=["score", "area", "center"], default="score",
                    help="which faces --max-faces keeps: best score, largest, or large and central (insightface)")
     p.add_argument("--min-face-size", type=float, default=0.0, help="drop faces whose shorter side is below N px")
-    p.add_argument("--input-size", nargs="+", default=["640", "640"], metavar="W H | native",
-                   help="network input: a W H canvas (letterbox, default 640 640) or 'native' (each image "
-                        "at its own size, padded to a multiple of 32; --max-side caps it)")
-    p.add_argument("--max-side", type=int, default=None, help="with --input-size native: cap the long side")
+    p.add_argument("--input-size", nargs="+", default=["native"], metavar="W H | native",
+                   help="network input: 'native' (default: each image keeps its aspect ratio, long side capped "
+                        "by --max-side, padded to a multiple of 32) or a W H canvas (letterbox, e.g. 640 640)")
+    p.add_argument("--max-side", type=int, default=640,
+                   help="with --input-size native: cap the long side (default 640; 0: no cap)")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--out", type=Path, default=None, help="folder for annotated images")
     p.add_argument("--wider-out", type=Path, default=None,
@@ -128,11 +129,10 @@ def run(args: argparse.Namespace) -> int:
     files = iter_images(args.paths)
     plans = plan_outputs(files, args.out, args.wider_out)
     input_size = parse_input_size(args.input_size)
-    if args.max_side is not None and input_size is not None:
-        raise ValueError("--max-side applies to --input-size native")
+    max_side = None if args.max_side == 0 else args.max_side
     low = min(args.threshold, WIDER_EVAL_THRESHOLD) if args.wider_out else args.threshold
     det = FaceDetector(args.model, weights=args.weights, backend=args.backend, score_threshold=low,
-                       nms_threshold=args.nms, input_size=input_size, max_side=args.max_side,
+                       nms_threshold=args.nms, input_size=input_size, max_side=max_side,
                        device=args.device, num_threads=args.threads, max_faces=args.max_faces, rank=args.rank,
                        min_face_size=args.min_face_size)
     if args.camera is not None:
