@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
-from .types import Detections, Face
+# OpenCV reads its decoder pixel limit from the environment when it is first imported: give it
+# facedet's limit before anything imports cv2 (facedet.io holds the limit and explains it)
+_limit = os.environ.get("FACEDET_MAX_IMAGE_PIXELS", "").strip()
+os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", _limit if _limit.isdigit() and int(_limit) > 0 else str(1 << 27))
+
+from .types import Detections, Face  # noqa: E402 - after the OpenCV limit above
 
 # library etiquette: facedet logs under "facedet.*" and leaves the handlers to the application; the
 # command line installs one (facedet.cli.main), so its warnings and notes reach stderr

@@ -77,6 +77,8 @@ class FaceDetector:
         choice("backend", backend, ("auto", "torch", "onnx"))
         choice("rank", rank, RANKS)
         self.min_face_size = checks.number("min_face_size", min_face_size, 0.0)
+        if max_faces is not None:
+            integer("max_faces", max_faces)
         self.rank, self.max_faces = rank, max_faces
         if num_threads is not None:
             integer("num_threads", num_threads, minimum=0)  # 0: leave the library default

@@ -50,3 +50,15 @@ def refuse_overwriting_input(out: str | Path, *inputs: str | Path | None, flag: 
         if src is not None and Path(src).exists() and Path(src).resolve() == target:
             raise ValueError(f"{flag} {out} is the input file {src}: writing it would destroy the input; "
                              "choose another name")
+
+
+def refuse_writing_into(out: str | Path | None, inputs: list[Path], flag: str = "--out") -> None:
+    """``ValueError`` when ``out`` is one of the ``inputs`` an evaluation reads (its ground truth,
+    prediction files, images): its report must never replace them."""
+    if out is None:
+        return
+    target = Path(out).resolve()
+    for src in inputs:
+        if src.exists() and src.resolve() == target:
+            raise ValueError(f"{flag} {out} is the input file {src}: writing it would destroy the input; "
+                             "choose another name")

@@ -109,6 +109,8 @@ class TrainConfig:
             C.integer(f"train.{name}", getattr(self, name))
         for name in ("warmup_iters", "save_interval_steps", "max_steps", "threads", "seed"):
             C.integer(f"train.{name}", getattr(self, name), minimum=0)
+        if self.seed >= 2**32:  # numpy's and torch's seeding range
+            raise ValueError(f"train.seed must be below 2**32, got {self.seed}")
         C.choice("train.optimizer", self.optimizer, ("sgd", "adam", "adamw"))
         C.choice("train.schedule", self.schedule, ("step", "cosine"))
         for name in ("lr", "weight_decay", "grad_clip"):
@@ -177,38 +179,66 @@ class Config:
     distill: DistillConfig = field(default_factory=DistillConfig)
 
 
+def _number(value: Any, key: str) -> float:
+    """A finite real (ints included, bools refused) as float."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{key}: expected a number, got {value!r}")
+    try:
+        v = float(value)
+    except OverflowError:
+        raise ValueError(f"{key}: expected a finite number, got an integer of {len(str(value))} digits") from None
+    if not math.isfinite(v):  # no setting of any section means anything at NaN or infinity
+        raise ValueError(f"{key}: expected a finite number, got {value!r}")
+    return v
+
+
+def _integer(value: Any, key: str) -> int:
+    """An integer (bools and floats refused: ``1.7`` is not silently ``1``)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{key}: expected an integer, got {value!r}")
+    return value
+
+
 def _coerce(value: Any, default: Any, key: str) -> Any:
     """Convert a parsed override ``value`` to the type of the field's ``default``."""
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise ValueError(f"{key}: expected true/false, got {value!r}")
         return value
-    if isinstance(default, tuple):
-        items = list(value) if isinstance(value, list | tuple) else [value]
-        proto = default[0] if default else None
-        if isinstance(proto, float):
-            return tuple(float(v) for v in items)
-        if isinstance(proto, int):
-            return tuple(int(v) for v in items)
-        return tuple(items)
     if isinstance(default, float) and isinstance(value, str):
         try:  # YAML 1.1 reads "5e-5" (no dot) as a string
             value = float(value)
         except ValueError:
             pass
+    if isinstance(default, tuple):
+        if isinstance(value, dict) or value is None:
+            raise ValueError(f"{key}: expected a list, got {value!r}")
+        items = list(value) if isinstance(value, list | tuple) else [value]
+        if any(isinstance(v, list | tuple | dict) or v is None for v in items):
+            raise ValueError(f"{key}: expected a flat list of values, got {value!r}")
+        proto = default[0] if default else None
+        if isinstance(proto, float):
+            return tuple(_number(float(v) if isinstance(v, str) and _is_float(v) else v, key) for v in items)
+        if isinstance(proto, int):
+            return tuple(_integer(v, key) for v in items)
+        return tuple(items)
     if isinstance(default, float):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"{key}: expected a number, got {value!r}")
-        if not math.isfinite(value):  # no setting of any section means anything at NaN or infinity
-            raise ValueError(f"{key}: expected a finite number, got {value!r}")
-        return float(value)
+        return _number(value, key)
     if isinstance(default, int):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{key}: expected an integer, got {value!r}")
-        return value
+        return _integer(value, key)
     if isinstance(default, str):
-        return str(value)
+        if isinstance(value, dict | list):
+            raise ValueError(f"{key}: expected a text value, got {value!r}")
+        return "" if value is None else str(value)
     return value
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _replace_dotted(cfg: Config, key: str, value: Any) -> Config:
@@ -233,7 +263,11 @@ def apply_overrides(cfg: Config, overrides: list[str] | tuple[str, ...]) -> Conf
         if "=" not in item:
             raise ValueError(f"override {item!r}: expected section.key=value")
         key, raw = item.split("=", 1)
-        cfg = _replace_dotted(cfg, key.strip(), yaml.safe_load(raw) if raw.strip() else "")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError as exc:
+            raise ValueError(f"override {item!r}: not a valid value ({getattr(exc, 'problem', None) or exc})") from None
+        cfg = _replace_dotted(cfg, key.strip(), value)
     return cfg
 
 

@@ -17,8 +17,23 @@ from pathlib import Path
 
 import numpy as np
 
-MAX_IMAGE_PIXELS = int(os.environ.get("FACEDET_MAX_IMAGE_PIXELS", 1 << 27))
-os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_IMAGE_PIXELS))
+DEFAULT_MAX_IMAGE_PIXELS = 1 << 27
+
+
+def _pixel_limit_from_env() -> int:
+    """``FACEDET_MAX_IMAGE_PIXELS`` when it is a positive integer; otherwise a warning and the default."""
+    text = os.environ.get("FACEDET_MAX_IMAGE_PIXELS", "").strip()
+    if not text:
+        return DEFAULT_MAX_IMAGE_PIXELS
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    warnings.warn(f"FACEDET_MAX_IMAGE_PIXELS={text!r} is not a positive integer: using {DEFAULT_MAX_IMAGE_PIXELS}",
+                  stacklevel=2)
+    return DEFAULT_MAX_IMAGE_PIXELS
+
+
+MAX_IMAGE_PIXELS = _pixel_limit_from_env()
+os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_IMAGE_PIXELS))  # facedet/__init__ sets it first too
 
 import cv2  # noqa: E402 - after the pixel limit reaches OpenCV's environment
 
@@ -57,7 +72,10 @@ def _decode(buf: np.ndarray, what: str) -> np.ndarray:
     size = encoded_size(buf)
     if size is not None:
         check_pixels(*size, what)
-    img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    try:
+        img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    except cv2.error as exc:  # OpenCV's own size limit and decoder failures
+        raise ValueError(f"{what}: OpenCV refused to decode it ({' '.join(str(exc).split())[-160:]})") from None
     if img is None:
         raise ValueError(f"{what}: not a decodable image (corrupt or unsupported format)")
     return img

@@ -101,9 +101,9 @@ def download_weights(
     dest = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     target = dest / filename
     sidecar = target.with_name(target.name + ".sha256")
-    expected = sha256 or (src.sha256 if src is not None else None)
+    expected = (sha256 or (src.sha256 if src is not None else None) or "").lower() or None
     if target.exists():
-        pin = expected or (sidecar.read_text().strip() if sidecar.is_file() else None)
+        pin = expected or (sidecar.read_text().strip().lower() if sidecar.is_file() else None)
         cached = sha256_file(target) if pin is not None else None
         if cached == pin:
             return target
@@ -133,9 +133,11 @@ def download_weights(
     if expected is not None and got != expected:
         os.unlink(tmp_name)
         raise ValueError(f"sha256 mismatch for {name} from {use_url}: got {got}, expected {expected}")
-    os.replace(tmp_name, target)
     if expected is None:  # trust on first use: later cache hits are checked against this
-        sidecar.write_text(got + "\n")
+        from .atomic import write_text_atomic
+
+        write_text_atomic(sidecar, got + "\n")  # the pin first: a file never sits in the cache unpinned
+    os.replace(tmp_name, target)
     return target
 
 
@@ -182,8 +184,27 @@ def _fetch(url: str, out: Any, timeout: float, progress: bool, desc: str) -> Non
 
 
 def load_state(model: nn.Module, path: str | Path) -> None:
-    """Load our ``.pt``: a state dict, or a checkpoint dict with ``model`` / ``state_dict`` key (strict)."""
-    model.load_state_dict(read_state_dict(path), strict=True)
+    """Load our ``.pt``: a state dict, or a checkpoint dict with ``model`` / ``state_dict`` key (strict);
+    ValueError naming the file when it holds another architecture's weights."""
+    _load_strict(model, read_state_dict(path), path)
+
+
+def _load_strict(model: nn.Module, state: dict, path: str | Path) -> None:
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:  # missing / unexpected keys or mismatched shapes
+        detail = " ".join(str(exc).split())[:240]
+        name = getattr(model, "preset", type(model).__name__)
+        raise ValueError(f"{path}: these weights do not fit {name} ({detail})") from None
+
+
+def _import(importer: Any, model: nn.Module, path: Path, name: str) -> Any:
+    """Run a family importer; its failures on a file of another layout become one ValueError."""
+    try:
+        return importer(model, path)
+    except (KeyError, IndexError, RuntimeError, AttributeError) as exc:
+        raise ValueError(f"{path}: not an official {name} file the importer can read "
+                         f"({type(exc).__name__}: {' '.join(str(exc).split())[:160]})") from None
 
 
 def load_model(name: str, weights: str | Path | None = None) -> nn.Module:
@@ -200,13 +221,13 @@ def load_model(name: str, weights: str | Path | None = None) -> nn.Module:
     if path.suffix.lower() == ".onnx":
         if e.importer is None:
             raise ValueError(f"{name} has no importer for {path.suffix} files")
-        e.importer(model, path)
+        _import(e.importer, model, path, name)
         return model.eval()
     state = read_state_dict(path)
     if set(state) == set(model.state_dict()):
-        model.load_state_dict(state, strict=True)
+        _load_strict(model, state, path)
     elif e.importer is not None:
-        e.importer(model, path)
+        _import(e.importer, model, path, name)
     else:
         missing = set(model.state_dict()) - set(state)
         raise ValueError(f"{path}: not a {name} state dict ({len(missing)} of our keys missing)")

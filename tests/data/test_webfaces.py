@@ -31,7 +31,7 @@ def test_parse_errors_name_the_line() -> None:
         parse_webfaces("a.jpg 1 2 3 4 5 6 7 8\nb.jpg 1 2\n", "gt.txt")
     with pytest.raises(AnnotationError, match=r"gt.txt:1: not a number"):
         parse_webfaces("a.jpg 1 2 3 4 5 6 7 x\n", "gt.txt")
-    with pytest.raises(AnnotationError, match=r"gt.txt:1: non-finite"):
+    with pytest.raises(AnnotationError, match=r"gt.txt:1: coordinate not finite"):
         parse_webfaces("a.jpg 1 2 3 4 5 6 7 nan\n", "gt.txt")
 
 

@@ -43,9 +43,9 @@ def exit_code(exc: BaseException) -> int | None:
     if isinstance(exc, MemoryError) or type(exc).__name__ in ("OutOfMemoryError", "InvalidProtobuf", "NoSuchFile",
                                                                "InvalidGraph", "Fail", "DecodeError"):
         return 5
-    if isinstance(exc, FileExistsError | ValueError | cv2.error) or type(exc).__name__ in ("YAMLError",
-                                                                                           "ScannerError",
-                                                                                           "ParserError"):
+    import yaml
+
+    if isinstance(exc, FileExistsError | ValueError | cv2.error | yaml.YAMLError):
         return 2
     if isinstance(exc, OSError):
         return 3

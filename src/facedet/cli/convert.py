@@ -41,7 +41,11 @@ def _run(args: argparse.Namespace) -> int:
         raise ValueError(f"{name} has no importer of official files")
     model = build_model(name)
     options = {"calibration": _calibration(args.calib_images, args.calib_size, model)} if args.calib_images else {}
-    rep = importer(model, src, **options)
+    try:
+        rep = importer(model, src, **options)
+    except (KeyError, IndexError, RuntimeError, AttributeError) as exc:
+        raise ValueError(f"{src}: not an official {name} export the importer can read "
+                         f"({type(exc).__name__}: {' '.join(str(exc).split())[:160]})") from None
     out = Path(args.out)
     arch = getattr(model, "config", None)
     save_atomic({"model": model.state_dict(), "arch": name,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 
 
 def _stats(args: argparse.Namespace) -> int:
@@ -47,11 +48,14 @@ def _ignore_unlabelled(args: argparse.Namespace) -> int:
 
     from facedet.api import FaceDetector
     from facedet.atomic import write_text_atomic
+    from facedet.checks import fraction
     from facedet.data import load_dataset
     from facedet.data.retinaface import format_label_txt
     from facedet.io import read_image
     from facedet.ops.boxes import box_iou_np
 
+    fraction("--threshold", args.threshold)
+    fraction("--iou", args.iou, open_low=True)
     out = Path(args.out)
     target = out / "label.txt"
     if target.exists() and not args.force:
@@ -59,9 +63,14 @@ def _ignore_unlabelled(args: argparse.Namespace) -> int:
     records = list(load_dataset(args.path, split=args.split))
     det = FaceDetector(args.model, weights=args.weights, score_threshold=args.threshold, input_size=None,
                        max_side=args.max_side, num_threads=args.threads)
-    added = 0
+    added, skipped = 0, 0
     for rec in tqdm(records, desc="ignore-unlabelled", unit="img", disable=args.no_progress):
-        faces = det.detect(read_image(rec.path)).boxes
+        try:
+            faces = det.detect(read_image(rec.path)).boxes
+        except (ValueError, OSError) as exc:  # kept with its labels, no ignore regions added
+            skipped += 1
+            print(f"facedet data: skipping detection on {rec.path}: {exc}", file=sys.stderr)
+            continue
         if len(faces) == 0:
             continue
         covered = np.concatenate([rec.boxes, rec.ignore]) if len(rec.ignore) else rec.boxes
@@ -73,8 +82,9 @@ def _ignore_unlabelled(args: argparse.Namespace) -> int:
         rec.path = str(Path(rec.path).resolve())
     write_text_atomic(target, format_label_txt(records))
     print(f"{target}: {len(records)} images, {sum(len(r.boxes) for r in records)} faces, "
-          f"{added} unlabelled detections (score >= {args.threshold}, IoU < {args.iou}) added as ignore regions")
-    return 0
+          f"{added} unlabelled detections (score >= {args.threshold}, IoU < {args.iou}) added as ignore regions"
+          + (f"; {skipped} unreadable images kept without detection" if skipped else ""))
+    return 1 if skipped else 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -76,7 +76,13 @@ def iter_images(paths: list[str]) -> list[tuple[Path, Path]]:
             files.append((p, Path(p.name)))
         else:
             raise FileNotFoundError(f"{p}: no such file or folder")
-    return files
+    seen: set[Path] = set()  # a file reached twice (given directly and through its folder) runs once
+    unique = []
+    for f, rel in files:
+        if f.resolve() not in seen:
+            seen.add(f.resolve())
+            unique.append((f, rel))
+    return unique
 
 
 def plan_outputs(files: list[tuple[Path, Path]], out: Path | None, wider_out: Path | None
@@ -93,6 +99,8 @@ def plan_outputs(files: list[tuple[Path, Path]], out: Path | None, wider_out: Pa
             target = out / rel
             if f.suffix.lower() in VIDEO_EXTS and f.suffix.lower() != ".avi":
                 target = target.with_suffix(".mp4")
+            elif f.suffix.lower() not in IMAGE_EXTS | VIDEO_EXTS:  # an image OpenCV cannot write by its name
+                target = target.with_name(target.name + ".png")
             resolved = target.resolve()
             if resolved in inputs:
                 raise ValueError(f"--out {out} would overwrite the input {f}; choose another folder")
@@ -101,7 +109,10 @@ def plan_outputs(files: list[tuple[Path, Path]], out: Path | None, wider_out: Pa
                                  "give their folders separately or rename one")
             seen_out[resolved] = f
         if wider_out is not None and f.suffix.lower() not in VIDEO_EXTS:  # the WIDER layout is for images
-            key = (f.parent.name, f.stem)
+            key = (f.resolve().parent.name, f.stem)  # the real folder name: never '..' or empty
+            txt = (wider_out / key[0] / f"{key[1]}.txt").resolve()
+            if txt in inputs:
+                raise ValueError(f"--wider-out {wider_out} would overwrite the input {f}; choose another folder")
             if key in seen_key:
                 raise ValueError(f"--wider-out: {f} and {seen_key[key]} would both write {key[0]}/{key[1]}.txt "
                                  "(the WIDER layout keeps only the folder and the name without extension)")
@@ -160,10 +171,14 @@ def run(args: argparse.Namespace) -> int:
         shown = dets.select(dets.scores >= args.threshold)
         print(json.dumps({"path": str(f), **shown.to_dict()}), flush=True)
         if target is not None:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            ok = cv2.imwrite(str(target), draw_detections(img, shown))
-            if not ok:
-                raise OSError(f"{target}: OpenCV could not write the annotated image")
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if not cv2.imwrite(str(target), draw_detections(img, shown)):
+                    raise OSError("OpenCV could not write it")
+            except (OSError, cv2.error) as exc:  # this output is lost; the others go on
+                skipped.append(str(f))
+                bar.write(f"facedet detect: could not write {target}: {' '.join(str(exc).split())[:160]}",
+                          file=sys.stderr)
         if key is not None:
             write_predictions(args.wider_out, {key: dets})
     if skipped:

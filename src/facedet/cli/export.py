@@ -23,8 +23,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..api import resolve_model
     from ..atomic import refuse_overwriting_input
+    from ..checks import integer, number
     from ..export.onnx import DEFAULT_OPSET, check_parity, export_onnx
 
+    for v in args.size:
+        if integer("--size", v, minimum=32) % 32:
+            raise ValueError(f"--size must be multiples of 32, got {args.size}")
+    if args.opset is not None and not 11 <= integer("--opset", args.opset) <= 20:
+        raise ValueError(f"--opset must be between 11 and 20 (what torch's exporter writes), got {args.opset}")
+    number("--tolerance", args.tolerance, 0.0, strict=True)
     refuse_overwriting_input(args.out, args.weights, args.model)
     model = resolve_model(args.model, weights=args.weights)
     out = Path(args.out)

@@ -42,7 +42,8 @@ def safe_load(path: str | Path, map_location: str | torch.device = "cpu") -> obj
         raise ValueError(f"{path}: refused to load: the file holds objects other than tensors and plain "
                          f"values, and unpickling them could run code ({what})") from None
     except Exception as err:  # noqa: BLE001 - a file torch cannot parse (truncated zip, stray bytes)
-        raise ValueError(f"{path}: not a readable PyTorch checkpoint ({str(err).splitlines()[0][:120]})") from None
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0][:120]
+        raise ValueError(f"{path}: not a readable PyTorch checkpoint ({first})") from None
 
 
 def read_state_dict(path: str | Path) -> OrderedDict[str, torch.Tensor]:

@@ -44,6 +44,16 @@ class GFLLossConfig:
     kps_beta: float = 1.0 / 9.0
     ignore_iof_thr: float = -1.0  # > 0: anchors whose IoF with an ignore box exceeds it are not trained
 
+    def __post_init__(self) -> None:
+        from facedet import checks as C
+
+        C.integer("loss.atss_topk", self.atss_topk)
+        C.choice("loss.box_loss", self.box_loss, ("diou", "giou", "iou"))
+        for name in ("centre_eps", "qfl_beta", "cls_weight", "box_weight", "kps_weight", "kps_beta"):
+            C.number(f"loss.{name}", getattr(self, name), 0.0)
+        if self.ignore_iof_thr > 1.0:
+            raise ValueError(f"loss.ignore_iof_thr must be <= 1 (or <= 0: off), got {self.ignore_iof_thr}")
+
 
 class GFLCriterion(nn.Module):
     """Loss of an SCRFD-style head; ``forward(outputs, targets) -> dict`` of scalar losses.

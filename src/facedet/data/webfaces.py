@@ -45,8 +45,8 @@ def parse_webfaces(text: str, source: str = "<text>") -> dict[str, np.ndarray]:
             values = [float(v) for v in parts[1:]]
         except ValueError:
             raise AnnotationError(source, lineno, f"not a number in {line.strip()!r}") from None
-        if not np.isfinite(values).all():
-            raise AnnotationError(source, lineno, "non-finite coordinate")
+        if not np.isfinite(values).all() or max(abs(v) for v in values) >= 1e9:
+            raise AnnotationError(source, lineno, "coordinate not finite or beyond 1e9 pixels")
         faces.setdefault(parts[0], []).append(values)
     return {name: np.asarray(v, np.float32) for name, v in faces.items()}
 

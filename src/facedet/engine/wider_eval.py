@@ -9,12 +9,14 @@ for EXTD-32 it is 1.8x faster than eager PyTorch on one CPU thread (``benchmarks
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import torch
 from torch import nn
 
 SETTINGS = ("easy", "medium", "hard")
+log = logging.getLogger(__name__)
 
 
 def resolve_val_root(root: str | Path) -> tuple[Path, Path]:
@@ -54,6 +56,7 @@ class WiderValEvaluator:
         if max_images > 0:
             self.items = self.items[:max_images]
         self.max_size, self.score_thr, self.nms_thr = max_size, score_thr, nms_thr
+        self.unreadable: set[str] = set()
 
     @torch.no_grad()
     def predict(self, model: nn.Module) -> dict[tuple[str, str], object]:
@@ -71,7 +74,15 @@ class WiderValEvaluator:
         else:
             det = FaceDetector(model=model, score_threshold=self.score_thr, nms_threshold=self.nms_thr,
                                input_size=None, max_side=self.max_size, device=device)
-        return {key: detections_to_rows(det.detect(str(path))) for key, path in self.items}
+        rows: dict[tuple[str, str], object] = {}
+        for key, path in self.items:
+            try:
+                rows[key] = detections_to_rows(det.detect(str(path)))
+            except (ValueError, OSError) as exc:  # one unreadable val image: no detections, named once
+                if str(path) not in self.unreadable:
+                    self.unreadable.add(str(path))
+                    log.warning("evaluation: skipping unreadable image (%s)", exc)
+        return rows
 
     def __call__(self, model: nn.Module) -> dict[str, float]:
         from facedet.eval.wider import evaluate_wider

@@ -386,16 +386,21 @@ def read_image_sizes(path: str | Path) -> dict[str, tuple[int, int]]:
             raise ValueError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
         out_json: dict[str, tuple[int, int]] = {}
         for k, v in data.items():
-            if not (isinstance(v, list) and len(v) == 2 and all(isinstance(x, int) and x > 0 for x in v)):
+            if not (isinstance(v, list) and len(v) == 2 and
+                    all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in v)):
                 raise ValueError(f"{path}: size of {k!r} must be [W, H] (positive integers), got {v!r}")
             out_json[str(k).removesuffix(".jpg")] = (v[0], v[1])
         return out_json
-    out = {}
+    out: dict[str, tuple[int, int]] = {}
     for n, ln in enumerate(text.splitlines(), 1):
         parts = ln.split()
         if not parts:
             continue
         if len(parts) != 3 or not (parts[1].isdigit() and parts[2].isdigit()) or min(int(parts[1]), int(parts[2])) < 1:
             raise ValueError(f"{path}:{n}: expected '<image name> <width> <height>', got {ln.strip()!r}")
-        out[parts[0].removesuffix(".jpg")] = (int(parts[1]), int(parts[2]))
+        name, size = parts[0].removesuffix(".jpg"), (int(parts[1]), int(parts[2]))
+        if name in out and out[name] != size:
+            raise ValueError(f"{path}:{n}: {name} is listed again with another size ({size[0]}x{size[1]}, "
+                             f"earlier {out[name][0]}x{out[name][1]})")
+        out[name] = size
     return out

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from facedet.atomic import write_text_atomic
 from facedet.types import Detections
 
 _SPLIT = re.compile(r"[\s,]+")
@@ -124,7 +125,7 @@ def write_predictions(
         if event not in made:
             d.mkdir(parents=True, exist_ok=True)
             made.add(event)
-        (d / f"{name}.txt").write_text(format_prediction(name, rows))
+        write_text_atomic(d / f"{name}.txt", format_prediction(name, rows))
     return len(todo)
 
 

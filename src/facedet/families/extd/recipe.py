@@ -37,6 +37,13 @@ class EXTDLossConfig:
     neg_pos_ratio: float = 3.0
     ignore_iof_thr: float = -1.0
 
+    def __post_init__(self) -> None:
+        from facedet import checks as C
+
+        C.number("loss.neg_pos_ratio", self.neg_pos_ratio, 0.0, strict=True)
+        if self.ignore_iof_thr > 1.0:
+            raise ValueError(f"loss.ignore_iof_thr must be <= 1 (or <= 0: off), got {self.ignore_iof_thr}")
+
 
 @dataclass(frozen=True)
 class EXTDRecipe:

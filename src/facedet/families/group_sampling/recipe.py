@@ -43,6 +43,13 @@ class GSLossConfig:
     num_samples: int = 256  # per scale group and image (x4 per image for the ungrouped samplers)
     reg_loss: str = "ls_iou"  # ls_iou | log_iou | smooth_l1
 
+    def __post_init__(self) -> None:
+        from facedet import checks as C
+
+        C.choice("loss.sampling", self.sampling, SAMPLINGS)
+        C.integer("loss.num_samples", self.num_samples)
+        C.choice("loss.reg_loss", self.reg_loss, ("ls_iou", "log_iou", "smooth_l1"))
+
 
 def make_sampler(name: str, num: int = 256) -> tuple[Sampler, str]:
     """``(sampler, cls_loss)`` of the Table-9 row ``name`` (see :data:`SAMPLINGS`)."""
