@@ -8,7 +8,7 @@ peers that score); latency at each detector's operating threshold (ours 0.5, YuN
 
 facedet rows are ``FaceDetector`` configurations on ONNX Runtime (their keyword arguments are the
 ``config`` column): the official SCRFD files and our packaged weights, at the 640x640 letterbox, at
-native size with the long side capped (640, 960), fp32 and INT8 (static QDQ, calibrated on 32 WIDER
+native size with the long side capped (640, 1024: the default), fp32 and INT8 (static QDQ, calibrated on 32 WIDER
 train images; ``facedet.export.quantize``). Peers: YuNet on ONNX Runtime with OpenCV's decoding (the
 dynamic file; native size, as OpenCV runs it) and through ``cv2.FaceDetectorYN`` (a static copy per
 size), ULFD-RFB-640 and OpenCV's Haar cascade where the build has one.
@@ -83,7 +83,7 @@ def candidates(shared: Path, work: Path, quick: bool) -> list[Candidate]:
     preprocess: list[tuple[str, dict[str, Any]]] = [
         ("letterbox 640", {"input_size": (640, 640)}),
         ("native <=640", {"input_size": None, "max_side": 640}),
-        ("native <=960", {"input_size": None, "max_side": 960}),
+        ("native <=1024", {"input_size": None, "max_side": 1024}),
     ]
     if quick:
         preprocess = preprocess[1:2]

@@ -38,9 +38,10 @@ class FaceDetector:
     ``model`` is an ``.onnx`` file and ``"torch"`` otherwise.
 
     Pre-processing: by default (``input_size=None``) each image keeps its aspect ratio, is scaled
-    down so its long side is at most ``max_side`` (640; None: never scaled) and padded to a multiple
-    of 32, so a 640x480 photo runs as 640x480, not a 640x640 square. That is also how the trainer
-    validates models. ``input_size=(W, H)`` letterboxes into a fixed canvas instead (insightface's
+    down so its long side is at most ``max_side`` (1024; None: never scaled) and padded to a multiple
+    of 32, so a 640x480 photo runs as 640x480, not a 640x640 square, and a WIDER-sized 1024x768 photo
+    at its own scale (the packaged model's Hard AP on dev-val-144: 0.31 at long side 640, 0.57 at
+    1024; MODEL_CARD.md). The trainer validates the same way (``eval.max_size``). ``input_size=(W, H)`` letterboxes into a fixed canvas instead (insightface's
     640x640), which is what static-shape exports need.
 
     ``device``: ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
@@ -65,7 +66,7 @@ class FaceDetector:
         score_threshold: float = 0.5,
         nms_threshold: float = 0.4,
         input_size: tuple[int, int] | None = None,
-        max_side: int | None = 640,
+        max_side: int | None = 1024,
         device: str | torch.device = "auto",
         num_threads: int | None = None,
         max_faces: int | None = None,

@@ -46,8 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--input-size", nargs="+", default=["native"], metavar="W H | native",
                    help="network input: 'native' (default: each image keeps its aspect ratio, long side capped "
                         "by --max-side, padded to a multiple of 32) or a W H canvas (letterbox, e.g. 640 640)")
-    p.add_argument("--max-side", type=int, default=640,
-                   help="with --input-size native: cap the long side (default 640; 0: no cap)")
+    p.add_argument("--max-side", type=int, default=1024,
+                   help="with --input-size native: cap the long side (default 1024; 0: no cap)")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--out", type=Path, default=None, help="folder for annotated images")
     p.add_argument("--wider-out", type=Path, default=None,
