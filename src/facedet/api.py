@@ -41,8 +41,9 @@ class FaceDetector:
     down so its long side is at most ``max_side`` (1024; None: never scaled) and padded to a multiple
     of 32, so a 640x480 photo runs as 640x480, not a 640x640 square, and a WIDER-sized 1024x768 photo
     at its own scale (the packaged model's Hard AP on dev-val-144: 0.31 at long side 640, 0.57 at
-    1024; MODEL_CARD.md). The trainer validates the same way (``eval.max_size``). ``input_size=(W, H)`` letterboxes into a fixed canvas instead (insightface's
-    640x640), which is what static-shape exports need.
+    1024; MODEL_CARD.md). The trainer validates the same way (``eval.max_size``).
+    ``input_size=(W, H)`` letterboxes into a fixed canvas instead (insightface's 640x640), which is
+    what static-shape exports need.
 
     ``device``: ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
     With ONNX Runtime it picks the execution providers (``providers=`` overrides; the ones in use
