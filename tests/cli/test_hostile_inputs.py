@@ -114,3 +114,25 @@ def test_a_bad_pixel_limit_variable_warns_and_keeps_the_default(monkeypatch) -> 
     monkeypatch.setenv("FACEDET_MAX_IMAGE_PIXELS", "1000")
     assert io._pixel_limit_from_env() == 1000
     assert os.environ.get("OPENCV_IO_MAX_IMAGE_PIXELS")
+
+
+def test_byte_order_marks_are_not_content(tmp_path) -> None:
+    from facedet.data import detect_format, load_dataset
+    from facedet.eval.fddb import read_fddb_detections, read_image_sizes
+
+    _img(tmp_path / "images" / "a.jpg")
+    (tmp_path / "label.txt").write_bytes(b"\xef\xbb\xbf# a.jpg\n1 1 20 20\n")
+    assert detect_format(tmp_path / "label.txt")[0] == "label" and len(load_dataset(tmp_path / "label.txt")) == 1
+    (tmp_path / "s.json").write_bytes(b'\xef\xbb\xbf{"a/img_1": [40, 30]}')
+    assert read_image_sizes(tmp_path / "s.json") == {"a/img_1": (40, 30)}
+    (tmp_path / "d.txt").write_bytes(b"\xef\xbb\xbfa/img_1\n1\n1 2 3 4 0.5\n")
+    assert list(read_fddb_detections(tmp_path / "d.txt")) == ["a/img_1"]
+
+
+def test_fddb_suspect_detections_are_named(tmp_path) -> None:
+    from facedet.data.fddb import FddbImage
+    from facedet.eval.fddb import evaluate_fddb
+
+    images = [FddbImage("a/img_1", np.array([[10.0, 10.0, 1.5, 20.0, 20.0]]))]
+    res = evaluate_fddb({"a/img_1": np.array([[0, 0, -5, 10, np.inf]])}, images, {"a/img_1": (40, 40)})
+    assert any("non-finite values or negative sizes" in w and "a/img_1" in w for w in res.warnings)

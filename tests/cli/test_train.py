@@ -172,6 +172,8 @@ def test_resume_drops_rows_logged_after_the_checkpoint_and_refuses_state_changes
     assert "facedet: resume: train.epochs: 1 -> 2" in capsys.readouterr().err
     steps = [int(r["step"]) for r in csv.DictReader(open(out / "train.csv"))]
     assert steps == [1, 2]  # each step once: the fake 2 and 3 were dropped, the real step 2 logged
+    assert main(common + ["--resume"]) == 0
+    assert "nothing left to train" in capsys.readouterr().err
 
 
 def test_csv_logger_rewind_is_atomic_and_exact(tmp_path) -> None:

@@ -60,7 +60,7 @@ def detect_format(path: str | os.PathLike, split: str = "train") -> tuple[str, P
         return "wider_txt", p
     if p.suffix == ".txt":
         with p.open("rb") as f:
-            head = f.read(4096).lstrip()
+            head = f.read(4096).removeprefix(b"\xef\xbb\xbf").lstrip()  # a UTF-8 BOM is not content
         return ("label" if head.startswith(b"#") else "wider_txt"), p
     raise ValueError(f"{p}: not a recognised annotation file (bbx_gt.txt, .mat or label.txt)")
 

@@ -268,6 +268,9 @@ class Trainer:
             self.load(path)
             if D.is_main():
                 self.logger.rewind(self.step)
+                if self.epoch >= self.epochs:
+                    log.info("resume: the checkpoint has finished %d of %d epochs: nothing left to train "
+                             "(raise train.epochs to go on)", self.epoch, self.epochs)
         epochs = self.epochs
         while self.epoch < epochs:
             self.sampler.set_epoch(self.epoch, self.batch)

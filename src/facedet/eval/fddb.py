@@ -273,6 +273,11 @@ def evaluate_fddb(detections: Mapping[str, np.ndarray], annotations: list[FddbIm
     extra = [k for k in detections if k not in names]
     if extra:
         warnings.append(f"{len(extra)} detection entries are not annotated images (ignored), e.g. {extra[0]}")
+    suspect = [k for k, d in detections.items() if len(d) and (not np.isfinite(np.asarray(d, np.float64)).all()
+                                                             or (fmt == "rect" and (np.asarray(d)[:, 2:4] < 0).any()))]
+    if suspect:
+        warnings.append(f"{len(suspect)} images have detections with non-finite values or negative sizes "
+                        f"(kept, as the official tool reads them), e.g. {suspect[0]}")
     absent = [im.name for im in annotations if im.name not in detections]
     if absent:
         warnings.append(f"{len(absent)} annotated images have no detection entry (no detections), e.g. {absent[0]}")
@@ -322,7 +327,7 @@ def read_fddb_detections(path: str | Path, fmt: str = "rect") -> dict[str, np.nd
     if not path.is_file():
         raise FileNotFoundError(f"FDDB detection file not found: {path}")
     need = 6 if fmt == "ellipse" else 5
-    lines = path.read_text().splitlines()
+    lines = path.read_text(encoding="utf-8-sig").splitlines()  # a BOM must not become part of the first name
     out: dict[str, np.ndarray] = {}
     i = 0
     while i < len(lines):
@@ -378,7 +383,7 @@ def read_image_sizes(path: str | Path) -> dict[str, tuple[int, int]]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"image size file not found: {path}")
-    text = path.read_text()
+    text = path.read_text(encoding="utf-8-sig")
     if text.lstrip().startswith("{"):
         try:
             data = json.loads(text)
