@@ -171,6 +171,10 @@ def test_official_weights_inside_a_release_zip_are_extracted_and_pinned(tmp_path
     got = zoo.download_weights("scrfd_10g_kps", cache_dir=tmp_path / "c2", url=pack.as_uri(), sha256=digest)
     assert got.name == "det_10g.onnx" and got.read_bytes() == b"a stand-in detector"
     assert [p.name for p in (tmp_path / "c2").iterdir()] == ["det_10g.onnx"]  # zip and temp files gone
-    (tmp_path / "notzip.zip").write_bytes(b"truncated")
-    with pytest.raises(ValueError, match="not a zip archive"):
-        zoo.download_weights("scrfd_10g_kps", cache_dir=tmp_path / "c3", url=(tmp_path / "notzip.zip").as_uri())
+    # a url= of the file itself (not a zip) is used as it is, still under the pin
+    direct = tmp_path / "det_10g.onnx"
+    direct.write_bytes(b"a stand-in detector")
+    got = zoo.download_weights("scrfd_10g_kps", cache_dir=tmp_path / "c3", url=direct.as_uri(), sha256=digest)
+    assert got.read_bytes() == b"a stand-in detector"
+    with pytest.raises(ValueError, match="sha256 mismatch"):
+        zoo.download_weights("scrfd_10g_kps", cache_dir=tmp_path / "c4", url=direct.as_uri())

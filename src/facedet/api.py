@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import warnings
 from collections.abc import Iterator, Sequence
@@ -87,28 +88,37 @@ class FaceDetector:
         if backend == "auto":
             backend = "onnx" if isinstance(model, (str, Path)) and str(model).endswith(".onnx") else "torch"
         self.backend = backend
-        self.device = _torch_device(device)
+        # the torch backend asks torch for CUDA; ONNX Runtime asks onnxruntime (a CPU torch + onnxruntime-gpu works)
+        self.device = _torch_device(device) if backend == "torch" else _ort_device(device)
         if num_threads and backend == "torch":
             torch.set_num_threads(num_threads)
         self.ort: OrtModel | None = None
         self.model: nn.Module | None = None
         onnx_file = _onnx_path(model, weights)
         ort_providers = providers or ort_providers_for(self.device, explicit=str(device) != "auto")
+        wants_cuda = (self.device.type == "cuda" and str(device) != "auto") or any(
+            (p[0] if isinstance(p, tuple) else p) == "CUDAExecutionProvider" for p in (providers or []))
         if backend == "onnx" and onnx_file is not None:
             self.ort = OrtModel(onnx_file, num_threads=num_threads, providers=ort_providers)
             info = self.ort.info
             _check_onnx_matches(model, onnx_file, info)
             fixed = self.ort.session.get_inputs()[0].shape[2:]
             if all(isinstance(v, int) for v in fixed):  # a static-shape export dictates the canvas
-                input_size = (int(fixed[1]), int(fixed[0]))
+                static = (int(fixed[1]), int(fixed[0]))
+                if input_size is not None and tuple(input_size) != static:
+                    warnings.warn(f"{onnx_file} is a static-shape export: every image runs letterboxed into "
+                                  f"{static[0]}x{static[1]}, not input_size={input_size}", stacklevel=2)
+                elif input_size is None:  # the default: say so where logging is on (repr shows it too)
+                    logging.getLogger(__name__).info("%s is a static-shape export: images run letterboxed into "
+                                                     "%dx%d", onnx_file, *static)
+                input_size = static
         else:
-            self.model = resolve_model(model, weights).to(self.device).eval()
+            self.model = resolve_model(model, weights).to(self.device if backend == "torch" else "cpu").eval()
             info = DetectorInfo.of(self.model)
             if backend == "onnx":
                 path = self._onnx_export(model, weights)
                 self.ort = OrtModel(path, num_threads=num_threads, providers=ort_providers)
-        if self.ort is not None and self.device.type == "cuda" and str(device) != "auto" and \
-                "CUDAExecutionProvider" not in self.ort.session.get_providers():
+        if self.ort is not None and wants_cuda and "CUDAExecutionProvider" not in self.ort.session.get_providers():
             raise ValueError(f"device={str(device)!r}: ONNX Runtime cannot run this model on CUDA (providers in use: "
                              f"{self.ort.session.get_providers()}); install onnxruntime-gpu (pip install "
                              "'facedet[gpu]') or use device='cpu'")
@@ -118,7 +128,9 @@ class FaceDetector:
         self.preprocess = Letterbox(input_size=input_size, max_side=max_side)
         self.mean, self.std, self.rgb = info.input_mean, info.input_std, info.input_rgb
         # ranking other than by score needs every face: the cap is applied after (see _select)
-        self.settings = Settings(score_threshold, nms_threshold, max_faces if rank == "score" else None, clip)
+        # (and so does a size filter: the best face of those large enough, not the best face then a filter)
+        cap_in_post = rank == "score" and not min_face_size
+        self.settings = Settings(score_threshold, nms_threshold, max_faces if cap_in_post else None, clip)
 
     def _onnx_export(self, model: object, weights: object) -> Path:
         """The ONNX export of ``self.model`` for ONNX Runtime. For a zoo name with a weights file (given,
@@ -218,8 +230,10 @@ class FaceDetector:
         if self.min_face_size > 0 and len(dets):
             wh = dets.boxes[:, 2:] - dets.boxes[:, :2]
             dets = dets.select(np.minimum(wh[:, 0], wh[:, 1]) >= self.min_face_size)
-        if self.rank == "score" or self.max_faces is None or len(dets) <= self.max_faces:
+        if self.max_faces is None or len(dets) <= self.max_faces:
             return dets
+        if self.rank == "score":  # detections come sorted by score
+            return dets.select(np.arange(self.max_faces))
         b = dets.boxes.astype(np.float64)
         area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
         if self.rank == "area":
@@ -261,6 +275,18 @@ def ort_providers_for(device: torch.device, explicit: bool) -> list[str]:
         opts = {"device_id": device.index or 0}
         return [("CUDAExecutionProvider", opts), "CPUExecutionProvider"]  # type: ignore[list-item]
     return ["CPUExecutionProvider"]
+
+
+def _ort_device(device: str | torch.device) -> torch.device:
+    """The device ONNX Runtime should run on: ``auto`` is CUDA when this onnxruntime has the CUDA provider."""
+    if isinstance(device, torch.device):
+        return device
+    name = checks.device("device", device)
+    if name == "auto":
+        import onnxruntime as ort
+
+        return torch.device("cuda" if "CUDAExecutionProvider" in ort.get_available_providers() else "cpu")
+    return torch.device(name)
 
 
 def _torch_device(device: str | torch.device) -> torch.device:

@@ -57,7 +57,8 @@ class Letterbox:
         scale = 1.0 if self.max_side is None else min(1.0, self.max_side / max(h, w))
         nh, nw = max(1, int(round(h * scale))), max(1, int(round(w * scale)))
         d = self.divisor
-        return nh / h, nh, nw, -(-nh // d) * d, -(-nw // d) * d
+        # at least two cells at the coarsest stride: a 1x1 map breaks GroupNorm heads on torch
+        return nh / h, nh, nw, max(-(-nh // d) * d, 2 * d), max(-(-nw // d) * d, 2 * d)
 
     def __call__(self, img: np.ndarray) -> tuple[np.ndarray, float]:
         h, w = img.shape[:2]

@@ -124,7 +124,9 @@ def download_weights(
             tmp.close()
             os.unlink(tmp.name)
             raise
-    if src is not None and src.archive_member:
+    import zipfile
+
+    if src is not None and src.archive_member and (url in (None, src.url) or zipfile.is_zipfile(tmp.name)):
         tmp_name = _extract_member(tmp.name, src.archive_member, src.archive_sha256 if url in (None, src.url) else None,
                                    name, use_url)
     else:

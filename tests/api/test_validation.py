@@ -136,3 +136,16 @@ def test_the_onnx_export_of_packaged_weights_is_cached() -> None:
     assert os.stat(files[0]).st_mtime_ns == stamp  # reused, not exported again
     image = np.random.default_rng(0).integers(0, 255, (96, 128, 3), dtype=np.uint8)
     np.testing.assert_allclose(first.detect(image).boxes, second.detect(image).boxes)
+
+
+def test_size_filter_runs_before_the_score_cap_and_tiny_images_work() -> None:
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 255, (96, 128, 3), dtype=np.uint8)
+    every = FaceDetector(TinySCRFD(), score_threshold=0.05, input_size=(128, 128)).detect(image)
+    side = np.minimum(every.boxes[:, 2] - every.boxes[:, 0], every.boxes[:, 3] - every.boxes[:, 1])
+    cut = float(np.sort(side)[-2])  # only the two largest faces pass
+    best = FaceDetector(TinySCRFD(), score_threshold=0.05, input_size=(128, 128), max_faces=1,
+                        min_face_size=cut).detect(image)
+    assert len(best) == 1 and best.scores[0] == every.scores[side >= cut].max()
+    for size in (10, 31, 32):  # the coarsest map keeps two cells: no GroupNorm failure on torch
+        assert len(FaceDetector(score_threshold=0.5).detect(np.full((size, size, 3), 128, np.uint8))) == 0

@@ -198,12 +198,14 @@ def _video(det: object, source: str | int, name: str, target: Path | None, args:
     from ..types import Detections
 
     writer = None
+    frames = 0
     last = Detections.empty()
     every = 1 if target is not None else args.every  # a written video gets every frame; detection every N-th
     try:
         for idx, frame in iter_video_frames(source, every=every):
             if args.max_frames is not None and idx >= args.max_frames:
                 break
+            frames += 1
             if idx % args.every == 0:
                 dets = det.detect(frame)  # type: ignore[attr-defined]
                 last = dets.select(dets.scores >= args.threshold)
@@ -221,3 +223,5 @@ def _video(det: object, source: str | int, name: str, target: Path | None, args:
     finally:
         if writer is not None:
             writer.release()
+    if frames == 0:
+        raise ValueError(f"{name}: no frame could be read")
