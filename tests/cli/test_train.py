@@ -174,6 +174,10 @@ def test_resume_drops_rows_logged_after_the_checkpoint_and_refuses_state_changes
     assert steps == [1, 2]  # each step once: the fake 2 and 3 were dropped, the real step 2 logged
     assert main(common + ["--resume"]) == 0
     assert "nothing left to train" in capsys.readouterr().err
+    write_synthetic_wider(tmp_path / "other", "train", SyntheticConfig(num_images=4, **SYN), seed=5)
+    assert main(["train", "scrfd_500m", "--data", str(tmp_path / "other"), "--out", str(out), "--no-progress",
+                 "--resume"]) == 2
+    assert "other --data than the run was started with" in capsys.readouterr().err
 
 
 def test_csv_logger_rewind_is_atomic_and_exact(tmp_path) -> None:

@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     if args.resume and not (Path(args.out) / "last.pt").is_file():
         raise FileNotFoundError(f"--resume: {Path(args.out) / 'last.pt'} does not exist")
     groups = [load_training_records(p) for p in args.data]
+    _check_sources(Path(args.out), args.data, groups, args.resume)
     base = base_config(args)
     if args.teacher:
         base = dataclasses.replace(base, distill=dataclasses.replace(base.distill, teacher=args.teacher))
@@ -108,6 +109,26 @@ def run(args: argparse.Namespace) -> int:
     if D.is_main() and history:
         print("last epoch:", {k: round(v, 4) if isinstance(v, float) else v for k, v in history[-1].items()})
     return 0
+
+
+def _check_sources(out: Path, data: list[str], groups: list[list], resume: bool) -> None:
+    """Record the training sources (``OUT/data_sources.json``: resolved paths and image counts); a
+    ``--resume`` with other ``--data`` is refused, since the sampler would replay another set."""
+    import json
+
+    from facedet import distributed as D
+    from facedet.atomic import write_text_atomic
+
+    now = [{"path": str(Path(p).resolve()), "images": len(g)} for p, g in zip(data, groups, strict=True)]
+    record = out / "data_sources.json"
+    if resume and record.is_file():
+        before = json.loads(record.read_text())
+        if before != now:
+            was = ", ".join(f"{d['path']} ({d['images']})" for d in before)
+            raise ValueError(f"--resume with other --data than the run was started with ({was}); resume with "
+                             "the same --data, or start a new --out with model.init=<its last.pt>")
+    elif D.is_main():
+        write_text_atomic(record, json.dumps(now, indent=1) + "\n")
 
 
 class _IntermixedParser(argparse.ArgumentParser):
