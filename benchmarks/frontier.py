@@ -9,9 +9,10 @@ peers that score); latency at each detector's operating threshold (ours 0.5, YuN
 facedet rows are ``FaceDetector`` configurations on ONNX Runtime (their keyword arguments are the
 ``config`` column): the official SCRFD files and our packaged weights, at the 640x640 letterbox, at
 native size with the long side capped (640, 1024: the default), fp32 and INT8 (static QDQ, calibrated on 32 WIDER
-train images; ``facedet.export.quantize``). Peers: YuNet on ONNX Runtime with OpenCV's decoding (the
-dynamic file; native size, as OpenCV runs it) and through ``cv2.FaceDetectorYN`` (a static copy per
-size), ULFD-RFB-640 and OpenCV's Haar cascade where the build has one.
+train images; ``facedet.export.quantize``); EXTD-32/48/64 with their official weights at the default.
+Group Sampling presets have no official weights and are left out. Peers: YuNet on ONNX Runtime with
+OpenCV's decoding (the dynamic file; native size, as OpenCV runs it) and through
+``cv2.FaceDetectorYN`` (a static copy per size), ULFD-RFB-640 and OpenCV's Haar cascade where the build has one.
 
 usage: python benchmarks/frontier.py [--shared ../shared] [--rounds 20] [--json] [--png docs/frontier.png]
        [--max-images N] [--quick] [--work runs/frontier]   (--quick: one size, one thread count, fewer configurations)
@@ -100,6 +101,11 @@ def candidates(shared: Path, work: Path, quick: bool) -> list[Candidate]:
             for pre_name, pre in preprocess:
                 config = {"model": f, **pre}
                 out.append(Candidate(f"{label} {precision} {pre_name}", config, _ours(config)))
+    for width in (32, 48, 64):  # EXTD with its official weights, at the default pre-processing
+        f = weights / "extd" / f"EXTD_{width}.pth"
+        if f.is_file() and not quick:
+            config = {"model": f"extd_fpn_{width}", "weights": str(f), "input_size": None, "max_side": 1024}
+            out.append(Candidate(f"extd_fpn_{width} official fp32 native <=1024", config, _ours(config)))
     yunet = weights / "peers" / "yunet_n_dynamic.onnx"
     if yunet.is_file():
         out.append(Candidate("yunet_n onnxruntime native", None,
