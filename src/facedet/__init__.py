@@ -8,8 +8,10 @@ from typing import Any
 
 # OpenCV reads its decoder pixel limit from the environment when it is first imported: give it
 # facedet's limit before anything imports cv2 (facedet.io holds the limit and explains it)
-_limit = os.environ.get("FACEDET_MAX_IMAGE_PIXELS", "").strip()
-os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", _limit if _limit.isdigit() and int(_limit) > 0 else str(1 << 27))
+from .limits import pixel_limit_from_env  # noqa: E402 - imports no OpenCV
+
+MAX_IMAGE_PIXELS = pixel_limit_from_env()
+os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_IMAGE_PIXELS))
 
 from .types import Detections, Face  # noqa: E402 - after the OpenCV limit above
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import warnings
 from collections.abc import Iterator, Sequence
@@ -95,7 +96,7 @@ class FaceDetector:
         self.ort: OrtModel | None = None
         self.model: nn.Module | None = None
         onnx_file = _onnx_path(model, weights)
-        ort_providers = providers or ort_providers_for(self.device, explicit=str(device) != "auto")
+        ort_providers = providers or ort_providers_for(self.device)
         wants_cuda = (self.device.type == "cuda" and str(device) != "auto") or any(
             (p[0] if isinstance(p, tuple) else p) == "CUDAExecutionProvider" for p in (providers or []))
         if backend == "onnx" and onnx_file is not None:
@@ -154,7 +155,7 @@ class FaceDetector:
             with tempfile.TemporaryDirectory(prefix="facedet-onnx-") as tmp:
                 made = export_onnx(self.model, Path(tmp) / "model.onnx")
                 with open(made, "rb") as src, atomic_open(cached) as dst:
-                    dst.write(src.read())
+                    shutil.copyfileobj(src, dst)
         return cached
 
     @property
@@ -265,13 +266,9 @@ class FaceDetector:
 RANKS = ("score", "area", "center")
 
 
-def ort_providers_for(device: torch.device, explicit: bool) -> list[str]:
-    """ONNX Runtime providers for ``device``: CUDA first when the device is CUDA (explicitly asked, or
-    ``auto`` on a machine where this onnxruntime has the CUDA provider), then CPU."""
-    import onnxruntime as ort
-
-    available = ort.get_available_providers()
-    if device.type == "cuda" and (explicit or "CUDAExecutionProvider" in available):
+def ort_providers_for(device: torch.device) -> list[str]:
+    """ONNX Runtime providers for ``device`` (from :func:`_ort_device`): CUDA first on a CUDA device, then CPU."""
+    if device.type == "cuda":
         opts = {"device_id": device.index or 0}
         return [("CUDAExecutionProvider", opts), "CPUExecutionProvider"]  # type: ignore[list-item]
     return ["CPUExecutionProvider"]
@@ -307,11 +304,11 @@ def _check_onnx_matches(model: object, onnx_file: Path, info: DetectorInfo) -> N
     when the file records one (a facedet export)."""
     if not isinstance(model, str) or model.endswith(".onnx") or Path(model) == onnx_file:
         return
-    from . import zoo
+    from .families import family_of
 
-    family = zoo.family_name(model)
-    if info.family != family:
-        raise ValueError(f"{onnx_file} holds a {info.family} detector, but model={model!r} is {family}; pass the "
+    family = family_of(model)
+    if family_named(info.family) is not family:
+        raise ValueError(f"{onnx_file} holds a {info.family} detector, but model={model!r} is {family.name}; pass the "
                          "file alone (FaceDetector('file.onnx', backend='onnx')) or the matching preset")
     if info.preset and info.preset != model:
         raise ValueError(f"{onnx_file} is an export of {info.preset}, not {model}")

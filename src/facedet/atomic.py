@@ -43,22 +43,13 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     return Path(path)
 
 
-def refuse_overwriting_input(out: str | Path, *inputs: str | Path | None, flag: str = "--out") -> None:
-    """``ValueError`` when ``out`` is (resolves to) one of ``inputs``: writing it would destroy the input."""
-    target = Path(out).resolve()
-    for src in inputs:
-        if src is not None and Path(src).exists() and Path(src).resolve() == target:
-            raise ValueError(f"{flag} {out} is the input file {src}: writing it would destroy the input; "
-                             "choose another name")
-
-
-def refuse_writing_into(out: str | Path | None, inputs: list[Path], flag: str = "--out") -> None:
-    """``ValueError`` when ``out`` is one of the ``inputs`` an evaluation reads (its ground truth,
-    prediction files, images): its report must never replace them."""
+def refuse_overwriting_input(out: str | Path | None, *inputs: str | Path | None, flag: str = "--out") -> None:
+    """``ValueError`` when ``out`` is (resolves to) one of ``inputs``: writing it would destroy the input
+    (a converter's source, an evaluation's ground truth or predictions). ``out=None``: nothing to check."""
     if out is None:
         return
     target = Path(out).resolve()
     for src in inputs:
-        if src.exists() and src.resolve() == target:
+        if src is not None and Path(src).exists() and Path(src).resolve() == target:
             raise ValueError(f"{flag} {out} is the input file {src}: writing it would destroy the input; "
                              "choose another name")

@@ -52,3 +52,12 @@ def device(name: str, value: object) -> str:
     if base not in ("auto", "cpu", "cuda", "mps") or (index and not index.isdigit()) or (index and base != "cuda"):
         raise ValueError(f"{name} must be auto, cpu, cuda or cuda:N; got {value!r}")
     return text
+
+
+def is_number_text(text: str) -> bool:
+    """Whether ``float(text)`` parses (annotation fields, YAML strings like ``5e-5``)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

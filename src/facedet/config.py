@@ -218,7 +218,7 @@ def _coerce(value: Any, default: Any, key: str) -> Any:
             raise ValueError(f"{key}: expected a flat list of values, got {value!r}")
         proto = default[0] if default else None
         if isinstance(proto, float):
-            return tuple(_number(float(v) if isinstance(v, str) and _is_float(v) else v, key) for v in items)
+            return tuple(_number(float(v) if isinstance(v, str) and C.is_number_text(v) else v, key) for v in items)
         if isinstance(proto, int):
             return tuple(_integer(v, key) for v in items)
         return tuple(items)
@@ -231,14 +231,6 @@ def _coerce(value: Any, default: Any, key: str) -> Any:
             raise ValueError(f"{key}: expected a text value, got {value!r}")
         return "" if value is None else str(value)
     return value
-
-
-def _is_float(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _replace_dotted(cfg: Config, key: str, value: Any) -> Config:

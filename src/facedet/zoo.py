@@ -40,14 +40,6 @@ def entry(name: str) -> ZooEntry:
     return table[name]
 
 
-def family_name(name: str) -> str:
-    """The family whose zoo table holds preset ``name`` (ValueError for an unknown name)."""
-    from .families import FAMILIES
-
-    entry(name)
-    return next(fam.name for fam in FAMILIES.values() if name in fam.zoo)
-
-
 def list_models() -> list[str]:
     """All model names in the zoo."""
     return list(zoo())

@@ -118,9 +118,9 @@ def test_auto_backend_picks_onnx_runtime_for_an_onnx_file(tmp_path) -> None:
     path = export_onnx(build_model("scrfd_500m").eval(), tmp_path / "m.onnx", input_size=(128, 128))
     det = FaceDetector(str(path))
     assert det.backend == "onnx" and det.providers == ["CPUExecutionProvider"] and "providers=" in repr(det)
-    cuda_first = ort_providers_for(torch.device("cuda"), explicit=True)
+    cuda_first = ort_providers_for(torch.device("cuda"))
     assert cuda_first[0][0] == "CUDAExecutionProvider" and cuda_first[-1] == "CPUExecutionProvider"
-    assert ort_providers_for(torch.device("cpu"), explicit=True) == ["CPUExecutionProvider"]
+    assert ort_providers_for(torch.device("cpu")) == ["CPUExecutionProvider"]
 
 
 def test_the_onnx_export_of_packaged_weights_is_cached() -> None:

@@ -105,14 +105,14 @@ def test_max_faces_is_checked_for_every_rank() -> None:
 
 
 def test_a_bad_pixel_limit_variable_warns_and_keeps_the_default(monkeypatch) -> None:
-    from facedet import io
+    from facedet import limits
 
     for bad in ("abc", "1e6", "0", "-1"):
         monkeypatch.setenv("FACEDET_MAX_IMAGE_PIXELS", bad)
         with pytest.warns(UserWarning, match="not a positive integer"):
-            assert io._pixel_limit_from_env() == io.DEFAULT_MAX_IMAGE_PIXELS
+            assert limits.pixel_limit_from_env() == limits.DEFAULT_MAX_IMAGE_PIXELS
     monkeypatch.setenv("FACEDET_MAX_IMAGE_PIXELS", "1000")
-    assert io._pixel_limit_from_env() == 1000
+    assert limits.pixel_limit_from_env() == 1000
     assert os.environ.get("OPENCV_IO_MAX_IMAGE_PIXELS")
 
 

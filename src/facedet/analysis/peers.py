@@ -83,7 +83,7 @@ class YuNetORT:
     of 32. Per stride s in (8, 16, 32) and grid cell (row r, column c): score = sqrt(clip(cls) *
     clip(obj)); centre ((c + dx) s, (r + dy) s), size (exp(dw) s, exp(dh) s). Then score threshold,
     NMS at ``nms`` IoU on the boxes truncated to integers (as OpenCV's ``Rect2i``), keep ``top_k``.
-    Boxes equal OpenCV's to 1e-4 px (``tests/analysis/test_peers.py``).
+    Boxes equal OpenCV's to 1e-3 px (``tests/analysis/test_peers.py``).
     ``max_side`` downscales larger images first (None: native size, as OpenCV runs it).
     """
 

@@ -92,7 +92,7 @@ def plan_outputs(files: list[tuple[Path, Path]], out: Path | None, wider_out: Pa
     inputs = {f.resolve() for f, _ in files}
     plans: list[tuple[Path | None, tuple[str, str] | None]] = []
     seen_out: dict[Path, Path] = {}
-    seen_key: dict[tuple[str, str], Path] = {}
+    seen_txt: dict[Path, Path] = {}
     for f, rel in files:
         target = key = None
         if out is not None:
@@ -101,24 +101,26 @@ def plan_outputs(files: list[tuple[Path, Path]], out: Path | None, wider_out: Pa
                 target = target.with_suffix(".mp4")
             elif f.suffix.lower() not in IMAGE_EXTS | VIDEO_EXTS:  # an image OpenCV cannot write by its name
                 target = target.with_name(target.name + ".png")
-            resolved = target.resolve()
-            if resolved in inputs:
-                raise ValueError(f"--out {out} would overwrite the input {f}; choose another folder")
-            if resolved in seen_out:
-                raise ValueError(f"--out: {f} and {seen_out[resolved]} would both be drawn to {target}; "
-                                 "give their folders separately or rename one")
-            seen_out[resolved] = f
+            _claim(target, str(target), f, inputs, seen_out, f"--out {out}",
+                   "give their folders separately or rename one")
         if wider_out is not None and f.suffix.lower() not in VIDEO_EXTS:  # the WIDER layout is for images
             key = (f.resolve().parent.name, f.stem)  # the real folder name: never '..' or empty
-            txt = (wider_out / key[0] / f"{key[1]}.txt").resolve()
-            if txt in inputs:
-                raise ValueError(f"--wider-out {wider_out} would overwrite the input {f}; choose another folder")
-            if key in seen_key:
-                raise ValueError(f"--wider-out: {f} and {seen_key[key]} would both write {key[0]}/{key[1]}.txt "
-                                 "(the WIDER layout keeps only the folder and the name without extension)")
-            seen_key[key] = f
+            _claim(wider_out / key[0] / f"{key[1]}.txt", f"{key[0]}/{key[1]}.txt", f, inputs, seen_txt,
+                   f"--wider-out {wider_out}",
+                   "the WIDER layout keeps only the folder and the name without extension")
         plans.append((target, key))
     return plans
+
+
+def _claim(target: Path, shown: str, source: Path, inputs: set[Path], seen: dict[Path, Path], flag: str,
+           hint: str) -> None:
+    """Reserve ``target`` for ``source``: ValueError when it is an input or already another input's output."""
+    resolved = target.resolve()
+    if resolved in inputs:
+        raise ValueError(f"{flag} would overwrite the input {resolved}; choose another folder")
+    if resolved in seen:
+        raise ValueError(f"{flag}: {source} and {seen[resolved]} would both write {shown} ({hint})")
+    seen[resolved] = source
 
 
 def run(args: argparse.Namespace) -> int:
@@ -154,14 +156,10 @@ def run(args: argparse.Namespace) -> int:
     bar = tqdm(list(zip(files, plans, strict=True)), desc="detect", unit="file",
                disable=len(files) < 5 or not sys.stderr.isatty())
     for (f, _), (target, key) in bar:
-        if f.suffix.lower() in VIDEO_EXTS:
-            try:
-                _video(det, str(f), str(f), target, args)
-            except (ValueError, OSError) as exc:
-                skipped.append(str(f))
-                bar.write(f"facedet detect: skipping {f}: {exc}", file=sys.stderr)
-            continue
         try:
+            if f.suffix.lower() in VIDEO_EXTS:
+                _video(det, str(f), str(f), target, args)
+                continue
             img = read_image(f)
         except (ValueError, OSError) as exc:
             skipped.append(str(f))

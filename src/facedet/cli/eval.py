@@ -69,7 +69,7 @@ def _warn(msgs: list[str]) -> None:
 def _run_wider(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from facedet.atomic import refuse_writing_into
+    from facedet.atomic import refuse_overwriting_input
     from facedet.eval.plots import plot_wider_pr, save_json
     from facedet.eval.wider import evaluate_wider_dir
     from facedet.eval.wider_gt import FACE_FILE, SETTINGS, setting_file
@@ -80,7 +80,7 @@ def _run_wider(args: argparse.Namespace) -> int:
         out = getattr(args, flag)
         if out is not None and Path(out).resolve().parent.parent == pred_dir.resolve():
             inputs.append(Path(out))  # <pred>/<event>/<name>: where the prediction files live
-        refuse_writing_into(out, inputs, flag=f"--{flag}")
+        refuse_overwriting_input(out, *inputs, flag=f"--{flag}")
     result, report = evaluate_wider_dir(args.pred, args.gt, images_dir=args.images, strict=args.strict,
                                         score_precision=args.score_precision)
     _warn(report.messages())
@@ -117,7 +117,7 @@ def _fold_ids(text: str) -> list[int]:
 
 
 def _run_fddb(args: argparse.Namespace) -> int:
-    from facedet.atomic import refuse_writing_into
+    from facedet.atomic import refuse_overwriting_input
     from facedet.checks import integer
     from facedet.data.fddb import load_fddb_folds
     from facedet.eval.fddb import evaluate_fddb, read_fddb_detections, read_image_sizes, s3fd_rect_to_ellipse
@@ -130,10 +130,10 @@ def _run_fddb(args: argparse.Namespace) -> int:
     if args.ellipses:
         inputs.append(Path(args.ellipses))
     for flag in ("out", "plot"):
-        refuse_writing_into(getattr(args, flag), inputs, flag=f"--{flag}")
+        refuse_overwriting_input(getattr(args, flag), *inputs, flag=f"--{flag}")
     if args.roc_prefix:
         for suffix in ("DiscROC.txt", "ContROC.txt"):
-            refuse_writing_into(f"{args.roc_prefix}{suffix}", inputs, flag="--roc-prefix")
+            refuse_overwriting_input(f"{args.roc_prefix}{suffix}", *inputs, flag="--roc-prefix")
     images = load_fddb_folds(args.folds, _fold_ids(args.fold_ids), ellipse_file=args.ellipses)
     dets = read_fddb_detections(args.dets, fmt=args.format)
     sizes = read_image_sizes(args.sizes)

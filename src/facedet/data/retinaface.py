@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from facedet.checks import is_number_text
 from facedet.data.errors import AnnotationError, check_path_text, read_text
 from facedet.data.records import ImageRecord
 from facedet.data.stats import RecordList, drop_missing
@@ -36,19 +37,11 @@ def _to_floats(parts: list[str], source: str, line: int) -> list[float]:
     try:
         vals = [float(p) for p in parts]
     except ValueError:
-        bad = next(p for p in parts if not _is_float(p))
+        bad = next(p for p in parts if not is_number_text(p))
         raise AnnotationError(source, line, f"non-numeric field {bad[:30]!r}") from None
     if not all(abs(v) < 1e9 for v in vals):  # also rejects nan and inf
         raise AnnotationError(source, line, "value is not finite or out of range")
     return vals
-
-
-def _is_float(p: str) -> bool:
-    try:
-        float(p)
-    except ValueError:
-        return False
-    return True
 
 
 def _finish(path: str, size: tuple[int, int] | None, faces: list[list[float]], ignores: list[list[float]],
