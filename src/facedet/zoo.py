@@ -7,6 +7,7 @@ merges them and builds, downloads and loads by preset name. Built models know th
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -33,11 +34,36 @@ def zoo() -> dict[str, ZooEntry]:
 
 
 def entry(name: str) -> ZooEntry:
-    """The zoo entry for ``name``; ValueError listing the known names otherwise."""
+    """The zoo entry for ``name``, or for an architecture file (:mod:`facedet.archfile`: built by its
+    family's ``from_arch``; no published numbers or weights); ValueError listing the known names otherwise."""
+    from .archfile import is_arch_file
+
+    if is_arch_file(name):
+        return arch_entry(name)
     table = zoo()
     if name not in table:
         raise ValueError(f"unknown model {name!r}; known: {', '.join(sorted(table))}")
     return table[name]
+
+
+def arch_entry(path: str | Path) -> ZooEntry:
+    """A zoo entry for an architecture file: its family must be able to build from an ``arch`` dict."""
+    from .archfile import read_arch_file
+    from .families import family_named
+
+    spec = read_arch_file(path)
+    fam = family_named(spec.family)
+    if fam.from_arch is None:
+        raise ValueError(f"{path}: the {fam.name} family cannot build a model from an architecture file")
+    return ZooEntry(build=functools.partial(_build_arch, fam.from_arch, spec.arch, str(path)))
+
+
+def _build_arch(build: Any, arch: dict[str, Any], where: str, **overrides: Any) -> nn.Module:
+    """``build(arch)``; a bad ``arch`` (unknown key, wrong type, impossible shape) names the file."""
+    try:
+        return build(arch, **overrides)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{where}: {exc}") from None
 
 
 def list_models() -> list[str]:

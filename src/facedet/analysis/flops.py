@@ -12,8 +12,10 @@ counts in milliseconds; ``device="cpu"`` runs a real forward and gives the same 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import torch
@@ -73,17 +75,39 @@ def _copy_to(model: nn.Module, device: str) -> nn.Module:
     return copy.deepcopy(model, memo)
 
 
+@contextlib.contextmanager
+def skip_init() -> Iterator[None]:
+    """Inside, every ``torch.nn.init.*_`` function leaves its tensor as allocated: a model built to be
+    counted (a search draws thousands) skips the random initialisation, which dominates its build."""
+    names = [n for n in dir(nn.init) if n.endswith("_") and not n.startswith("_")]
+    saved = {n: getattr(nn.init, n) for n in names}
+
+    def keep(tensor: torch.Tensor, *args: object, **kwargs: object) -> torch.Tensor:
+        return tensor
+
+    try:
+        for n in names:
+            setattr(nn.init, n, keep)
+        yield
+    finally:
+        for n, f in saved.items():
+            setattr(nn.init, n, f)
+
+
 def _identity(x: torch.Tensor) -> torch.Tensor:
     return x
 
 
 def count_complexity(
-    model: nn.Module, size: tuple[int, int] = (640, 480), device: str = "meta"
+    model: nn.Module, size: tuple[int, int] = (640, 480), device: str = "meta", copy: bool = True
 ) -> Complexity:
-    """Params and MACs of ``model`` on one (3, H, W) image, ``size`` = (W, H); default 640x480 (VGA)."""
+    """Params and MACs of ``model`` on one (3, H, W) image, ``size`` = (W, H); default 640x480 (VGA).
+
+    ``copy=False`` counts ``model`` itself, which must already be on ``device``; on ``meta`` its norms
+    are left as identities afterwards (for a throw-away model: a search's draws skip the copy)."""
     w, h = size
     params = sum(p.numel() for p in model.parameters())
-    net = _copy_to(model, device).eval()
+    net = (_copy_to(model, device) if copy else model).eval()
     if device == "meta":  # norms keep the shape; torch's meta batch_norm is slow Python (~1.5 ms a call)
         for mod in net.modules():
             if isinstance(mod, _NORMS):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from torch import nn
 
+from ..archfile import is_arch_file, read_arch_file
 from ..config import Config, ModelConfig, load_yaml
 from . import extd, group_sampling, scrfd
 from .base import Family
@@ -27,8 +28,10 @@ def family_named(name: str) -> Family:
 
 
 def family_of(model: nn.Module | str) -> Family:
-    """The family of a model (its ``family`` attribute) or of a zoo preset name."""
+    """The family of a model (its ``family`` attribute), of a zoo preset name or of an architecture file."""
     if isinstance(model, str):
+        if is_arch_file(model):
+            return family_named(read_arch_file(model).family)
         for fam in FAMILIES.values():
             if model in fam.zoo:
                 return fam

@@ -21,6 +21,7 @@ from ..postprocess.base import Frame, PostProcessor, Settings
 
 if TYPE_CHECKING:
     from ..analysis.flops import Complexity
+    from ..search import SearchSpace
 
 __all__ = [
     "Budget", "Detector", "DetectorInfo", "Family", "Frame", "OnnxLayout", "PostProcessor", "Settings",
@@ -100,6 +101,10 @@ class Family:
     - ``flops_breakdown(complexity)``: MACs per part, as the paper's tables split them.
     - ``recognise_onnx(output_names)``: a foreign ONNX file of this family (insightface's SCRFD files).
     - ``guess_preset(path)``: the preset of an official file, for ``facedet convert``.
+    - ``from_arch(arch, **overrides)``: a model from an architecture dict (an architecture file's
+      ``arch``, :mod:`facedet.archfile`), e.g. a search candidate.
+    - ``search_space(stage, space, template, gflops)``: the family's architecture-search space
+      (:class:`facedet.search.SearchSpace`), for ``facedet search <family>``.
     """
 
     name: str
@@ -113,3 +118,5 @@ class Family:
     flops_breakdown: Callable[[Complexity], dict[str, int]] | None = None
     recognise_onnx: Callable[[Sequence[str]], OnnxLayout | None] | None = None
     guess_preset: Callable[[Path], str] | None = None
+    from_arch: Callable[..., nn.Module] | None = None
+    search_space: Callable[..., SearchSpace] | None = None

@@ -6,7 +6,8 @@ from ..base import Family
 from . import recipe
 from .network import SCRFD, SCRFD_ANCHOR_SIZES, SCRFDConfig
 from .onnx_import import guess_preset
-from .presets import PRESETS
+from .presets import PRESETS, from_arch
+from .search_space import search_space
 from .zoo_table import zoo_table
 
 FAMILY = Family(
@@ -21,6 +22,8 @@ FAMILY = Family(
     flops_breakdown=scrfd_breakdown,
     recognise_onnx=recipe.recognise_onnx,
     guess_preset=guess_preset,
+    from_arch=from_arch,
+    search_space=search_space,
 )
 
 __all__ = ["FAMILY", "PRESETS", "SCRFD", "SCRFD_ANCHOR_SIZES", "SCRFDConfig"]

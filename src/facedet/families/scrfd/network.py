@@ -8,7 +8,8 @@ ATSS matches on their boxes, distance decoding runs from their centres.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any, Literal
 
 import torch
@@ -50,6 +51,41 @@ class SCRFDConfig:
     num_anchors: int = 2
     anchor_sizes: tuple[tuple[float, ...], ...] = SCRFD_ANCHOR_SIZES  # per stride, ``num_anchors`` each
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], where: str = "arch") -> SCRFDConfig:
+        """A config from plain data (an architecture file's ``arch``: lists for tuples); ValueError
+        naming ``where`` and the key for unknown keys, missing required ones or wrong types."""
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(d) - set(known))
+        if unknown:
+            raise ValueError(f"{where}: unknown SCRFD architecture keys {unknown}; known: {', '.join(known)}")
+        missing = [n for n, f in known.items() if f.default is MISSING and n not in d]
+        if missing:
+            raise ValueError(f"{where}: missing SCRFD architecture keys {missing}")
+        out: dict[str, Any] = {}
+        for k, v in d.items():
+            if k in ("stage_blocks", "stage_planes", "strides"):
+                if not isinstance(v, list | tuple) or not all(isinstance(x, int) and x > 0 for x in v):
+                    raise ValueError(f"{where}: {k} must be a list of positive integers, got {v!r}")
+                v = tuple(v)
+            elif k == "anchor_sizes":
+                v = tuple(tuple(float(x) for x in level) for level in v)
+            elif k in ("neck_channels", "feat_channels", "base_channels", "stacked_convs", "gn_groups", "num_anchors"):
+                if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                    raise ValueError(f"{where}: {k} must be a non-negative integer, got {v!r}")
+            out[k] = v
+        return cls(**out)
+
+
+def build_backbone(cfg: SCRFDConfig) -> MobileNetV1 | ResNetV1e:
+    """The backbone of ``cfg`` alone (a search counts it before building the rest)."""
+    if cfg.backbone == "mobilenet":
+        return MobileNetV1(cfg.stage_planes, cfg.stage_blocks)
+    if cfg.backbone in ("resnet_basic", "resnet_bottleneck"):
+        block = BasicBlock if cfg.backbone == "resnet_basic" else Bottleneck
+        return ResNetV1e(block, cfg.stage_blocks, cfg.stage_planes, cfg.base_channels)
+    raise ValueError(f"unknown SCRFD backbone {cfg.backbone!r}")
+
 
 class SCRFD(nn.Module):
     """Single-stage face detector; the class attributes and ``anchors`` are its :class:`Detector` contract."""
@@ -78,14 +114,7 @@ class SCRFD(nn.Module):
     @classmethod
     def from_config(cls, cfg: SCRFDConfig) -> SCRFD:
         """Build backbone, neck and head from a :class:`SCRFDConfig`."""
-        backbone: MobileNetV1 | ResNetV1e
-        if cfg.backbone == "mobilenet":
-            backbone = MobileNetV1(cfg.stage_planes, cfg.stage_blocks)
-        elif cfg.backbone in ("resnet_basic", "resnet_bottleneck"):
-            block = BasicBlock if cfg.backbone == "resnet_basic" else Bottleneck
-            backbone = ResNetV1e(block, cfg.stage_blocks, cfg.stage_planes, cfg.base_channels)
-        else:
-            raise ValueError(f"unknown SCRFD backbone {cfg.backbone!r}")
+        backbone = build_backbone(cfg)
         levels = backbone.out_channels[1:]  # PAFPN start_level=1: strides 8, 16, 32
         neck = PAFPN(levels, cfg.neck_channels)
         head = SCRFDHead(

@@ -6,7 +6,7 @@ fields (``build_model("scrfd_500m", use_kps=True)``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -27,6 +27,11 @@ SCRFD_10G_KPS = replace(SCRFD_10G, **_BN_KPS)
 
 def _build(cfg: SCRFDConfig, overrides: dict[str, Any]) -> SCRFD:
     return SCRFD.from_config(replace(cfg, **overrides) if overrides else cfg)
+
+
+def from_arch(arch: Mapping[str, Any], **overrides: Any) -> SCRFD:
+    """An SCRFD from an architecture dict (every :class:`SCRFDConfig` field; an architecture file's ``arch``)."""
+    return _build(SCRFDConfig.from_dict(arch), overrides)
 
 
 def scrfd_500m(**overrides: Any) -> SCRFD:

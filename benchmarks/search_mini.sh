@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# A miniature SCRFD computation-redistribution search on the data at hand (issue 15): N candidates at
+# GFLOPS GMACs (MobileNet space, stage 1), each trained from scratch for EPOCHS epochs at 320 px with one
+# thread, evaluated once at the end on WIDER val (the images present), then ranked by Hard AP.
+# At this budget the ranking says little: see the note in the README's "Architecture search" section.
+#
+# usage: benchmarks/search_mini.sh SHARED_DIR [OUT_DIR] [N] [GFLOPS] [EPOCHS] [PARALLEL]
+# Re-running resumes unfinished candidates (each is an ordinary `facedet train` run with --resume).
+set -euo pipefail
+SHARED=${1:?usage: benchmarks/search_mini.sh SHARED_DIR [OUT_DIR] [N] [GFLOPS] [EPOCHS] [PARALLEL]}
+OUT=${2:-runs/cr_mini}
+N=${3:-8}
+GFLOPS=${4:-0.5}
+EPOCHS=${5:-3}
+PARALLEL=${6:-2}
+PY=${PYTHON:-.venv/bin/python}
+[ -f "$OUT/cand_000.yaml" ] || "$PY" -m facedet search scrfd --gflops "$GFLOPS" --stage 1 --num "$N" --seed 0 \
+  --out "$OUT" --no-progress
+train_one() {  # $1 = candidate file
+  local cand=$1 run=${1%.yaml} resume=()
+  [ -f "$run/epochs.csv" ] && grep -q "ap_hard" "$run/epochs.csv" && [ "$(tail -1 "$run/epochs.csv" | cut -d, -f1)" = "$EPOCHS" ] && return 0
+  [ -f "$run/last.pt" ] && resume=(--resume)
+  nice -n 10 "$PY" -m facedet train "$cand" --data "$SHARED/data/widerface" --val "$SHARED/data/widerface" \
+    --out "$run" "${resume[@]}" --no-progress train.threads=1 data.num_workers=1 data.input_size=320 \
+    train.batch_size=16 train.epochs="$EPOCHS" train.schedule=cosine train.lr=0.02 train.warmup_iters=100 \
+    train.grad_clip=35 train.cpu_channels_last=true eval.interval="$EPOCHS" eval.max_size=640 \
+    train.save_interval_steps=50 train.log_interval=20 > "$run.log" 2>&1
+}
+export -f train_one
+export SHARED EPOCHS PY
+ls "$OUT"/cand_*.yaml | xargs -P "$PARALLEL" -I{} bash -c 'train_one {}'
+"$PY" -m facedet search collect "$OUT"

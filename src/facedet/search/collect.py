@@ -1,0 +1,152 @@
+"""``facedet search collect DIR``: rank trained candidates and draw the search's analysis plots.
+
+Candidate ``DIR/cand_017.yaml`` is trained into ``DIR/cand_017/`` (``facedet train DIR/cand_017.yaml
+--out DIR/cand_017 --val ...``); its AP is the **last** evaluated row of ``DIR/cand_017/epochs.csv``
+(the released search tests the final model, not the best epoch). Ranking is by Hard AP, as the
+released ``search_stat.py``. Plots (SCRFD §3's analysis): AP against each part's share of the
+total MACs, one panel per part, and the empirical CDF of AP over the trained candidates.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..archfile import read_arch_file
+
+METRICS = ("ap_easy", "ap_medium", "ap_hard")
+
+
+@dataclass
+class Result:
+    """One candidate: counts from its file, AP from its run (empty when not trained or not evaluated)."""
+
+    name: str
+    macs: int
+    params: int
+    parts: dict[str, int] = field(default_factory=dict)
+    ap: dict[str, float] = field(default_factory=dict)
+    epoch: float = 0.0
+    status: str = "not trained"
+
+    def share(self, part: str) -> float:
+        """``part``'s share of the total MACs, in %."""
+        return 100.0 * self.parts.get(part, 0) / self.macs if self.macs else 0.0
+
+
+def last_evaluated(epochs_csv: Path) -> tuple[dict[str, float], float]:
+    """AP of the last row of ``epochs.csv`` that holds one, and its epoch (({}, 0) when none does)."""
+    with epochs_csv.open(newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r.get("ap_hard") not in (None, "")]
+    if not rows:
+        return {}, 0.0
+    row = rows[-1]
+    return {m: float(row[m]) for m in METRICS if row.get(m) not in (None, "")}, float(row.get("epoch") or 0)
+
+
+def _counts(path: Path, search: dict[str, Any]) -> tuple[int, int, dict[str, int]]:
+    """MACs, params and parts of a candidate: from its ``search`` block, else counted now."""
+    if {"macs", "params", "parts"} <= set(search):
+        return int(search["macs"]), int(search["params"]), {k: int(v) for k, v in search["parts"].items()}
+    from ..analysis.flops import count_complexity, skip_init
+    from ..families import family_of
+    from ..zoo import build_model
+
+    with skip_init():
+        model = build_model(str(path))
+    c = count_complexity(model)
+    breakdown = family_of(model).flops_breakdown
+    return c.macs, c.params, breakdown(c) if breakdown is not None else {}
+
+
+def collect(folder: str | Path, metric: str = "ap_hard") -> list[Result]:
+    """Every ``cand_*.yaml`` in ``folder`` with its run's AP, trained ones first by ``metric`` (descending)."""
+    if metric not in METRICS:
+        raise ValueError(f"--metric must be one of {', '.join(METRICS)}, got {metric!r}")
+    d = Path(folder)
+    files = sorted(d.glob("cand_*.yaml"))
+    if not files:
+        raise FileNotFoundError(f"{d}: no cand_*.yaml candidates (write them with `facedet search <family>`)")
+    out = []
+    for f in files:
+        spec = read_arch_file(f)
+        macs, params, parts = _counts(f, spec.search)
+        r = Result(f.stem, macs, params, parts)
+        log = d / f.stem / "epochs.csv"
+        if log.is_file():
+            r.ap, r.epoch = last_evaluated(log)
+            r.status = "done" if r.ap else "no AP yet (train with --val)"
+        out.append(r)
+    return sorted(out, key=lambda r: (metric not in r.ap, -r.ap.get(metric, 0.0), r.name))
+
+
+def format_table(results: list[Result]) -> str:
+    """A Markdown table: rank, candidate, GMACs, params, each part's share of MACs, AP, epoch."""
+    parts = list(results[0].parts) if results else []
+    short = [p.split(".")[-1] for p in parts]
+    head = ["rank", "candidate", "GMACs", "params M", *[f"{s} %" for s in short], "easy", "medium", "hard", "epoch"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for i, r in enumerate(results, start=1):
+        ap = [f"{100 * r.ap[m]:.2f}" if m in r.ap else "-" for m in METRICS]
+        cells = [str(i) if r.ap else "-", r.name, f"{r.macs / 1e9:.3f}", f"{r.params / 1e6:.3f}",
+                 *[f"{r.share(p):.1f}" for p in parts], *ap, f"{r.epoch:g}" if r.ap else r.status]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot(results: list[Result], out: str | Path, metric: str = "ap_hard") -> list[Path]:
+    """``OUT/ap_vs_share.png`` (AP against each part's share of MACs) and ``OUT/ap_cdf.png`` (the
+    empirical CDF of each AP over the trained candidates); nothing when none is trained."""
+    import numpy as np
+
+    from ..eval.plots import _pyplot
+
+    done = [r for r in results if metric in r.ap]
+    if not done:
+        return []
+    plt = _pyplot()
+    out = Path(out)
+    parts = list(done[0].parts)
+    cols = min(4, len(parts)) or 1
+    rows = (len(parts) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.8 * rows), squeeze=False)
+    ap = np.array([100 * r.ap[metric] for r in done])
+    for ax, part in zip(axes.flat, parts, strict=False):
+        ax.scatter([r.share(part) for r in done], ap, s=18)
+        ax.set_xlabel(f"{part.split('.')[-1]} share of MACs (%)")
+        ax.set_ylabel(f"{metric} (%)")
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(parts):]:
+        ax.axis("off")
+    fig.suptitle(f"{len(done)} candidates: {metric} against where the compute goes")
+    fig.tight_layout()
+    share_png = out / "ap_vs_share.png"
+    fig.savefig(share_png)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    for m in METRICS:
+        v = np.sort([100 * r.ap[m] for r in done if m in r.ap])
+        ax.step(v, np.arange(1, len(v) + 1) / len(v), where="post", label=m)
+    ax.set_xlabel("AP (%)")
+    ax.set_ylabel("fraction of candidates with AP <= x")
+    ax.set_title("empirical CDF of AP over the sampled space")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    cdf_png = out / "ap_cdf.png"
+    fig.savefig(cdf_png)
+    plt.close(fig)
+    return [share_png, cdf_png]
+
+
+def write_report(folder: str | Path, results: list[Result]) -> list[Path]:
+    """``ranking.md`` and ``ranking.json`` in ``folder`` (atomic writes)."""
+    from ..atomic import write_text_atomic
+
+    d = Path(folder)
+    md = write_text_atomic(d / "ranking.md", format_table(results) + "\n")
+    js = write_text_atomic(d / "ranking.json", json.dumps([asdict(r) for r in results], indent=1) + "\n")
+    return [md, js]
