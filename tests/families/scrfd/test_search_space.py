@@ -1,6 +1,8 @@
 """SCRFD's computation-redistribution spaces: the template's size, the released configs' membership,
 the generator's rounding and GN rule, the stage-2 ratio rule on a hand-made breakdown."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -99,3 +101,19 @@ def test_search_space_factory_picks_and_refuses():
         search_space(1, "resnet", {**SCRFD_500M.__dict__}, 2.5)
     with pytest.raises(ValueError, match="unknown SCRFD search space"):
         search_space(1, "vgg", None, 2.5)
+
+
+@pytest.mark.parametrize("space,cfg,problems", [
+    (MobileStage1(), SCRFD_500M, []),
+    (MobileStage1(), SCRFD_1G, []),
+    (ResNetStage1(), SCRFD_2_5G, []),
+    (ResNetStage1(), SCRFD_10G, []),
+    (ResNetStage1(), SCRFD_34G, ["depth 17 outside [1, 10]", "depth 16 outside [1, 10]"]),  # stage 2 deepened it
+    (ResNetStage1(), SCRFD_500M, ["backbone mobilenet not in ('resnet_basic', 'resnet_bottleneck')",
+                                  "6 widths and 4 depths, not 4 and 4"]),
+    (MobileStage1(), replace(SCRFD_500M, stage_planes=(16, 40, 40, 72, 152, 288)),
+     ["width 16 -> 40 is not floor8(16 x r) for r in [1.0, 2.0]"]),
+])
+def test_released_backbones_are_stage1_draws(space, cfg, problems):
+    """The released backbones are draws of the stage-1 spaces (the MobileNet one was read off 0.5G / 1G)."""
+    assert space.backbone_problems(cfg) == problems

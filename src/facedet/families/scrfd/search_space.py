@@ -70,6 +70,19 @@ def gn_groups_for(width: int) -> int:
     return groups
 
 
+def _width_problems(planes: tuple[int, ...], first: tuple[int, int], ratios: list[tuple[float, float]]) -> list[str]:
+    """Why no drawn values give ``planes``: the first width (a multiple of 8 in ``first``), then each
+    ``floor8(p * r)`` with ``r`` in its range (reachable when ``lo * p <= next <= hi * p``, a multiple of 8)."""
+    out = []
+    if planes[0] % 8 or not first[0] <= planes[0] <= first[1]:
+        out.append(f"first width {planes[0]} is not a multiple of 8 in [{first[0]}, {first[1]}]")
+    for i, (lo, hi) in enumerate(ratios):
+        p, q = planes[i], planes[i + 1]
+        if q % 8 or not lo * p <= q <= hi * p:
+            out.append(f"width {p} -> {q} is not floor8({p} x r) for r in [{lo}, {hi}]")
+    return out
+
+
 def _int(rng: np.random.Generator, lo: int, hi: int) -> int:
     """Uniform integer in [lo, hi], both ends included (autotorch ``Int``)."""
     return int(rng.integers(lo, hi + 1))
@@ -135,6 +148,17 @@ class ResNetStage1:
     def check(self, complexity: Complexity) -> str | None:
         return None
 
+    def backbone_problems(self, cfg: SCRFDConfig) -> list[str]:
+        """Why no draw of this space gives ``cfg``'s backbone (empty: one does)."""
+        out = [] if cfg.backbone in self.blocks else [f"backbone {cfg.backbone} not in {self.blocks}"]
+        if len(cfg.stage_planes) != 4 or len(cfg.stage_blocks) != 4:
+            return [*out, f"{len(cfg.stage_planes)} widths and {len(cfg.stage_blocks)} depths, not 4 and 4"]
+        if cfg.base_channels != cfg.stage_planes[0]:
+            out.append(f"base_channels {cfg.base_channels} differs from the first width {cfg.stage_planes[0]}")
+        out += [f"depth {d} outside [{self.depth[0]}, {self.depth[1]}]" for d in cfg.stage_blocks
+                if not self.depth[0] <= d <= self.depth[1]]
+        return out + _width_problems(cfg.stage_planes, (max(8, self.base[0]), self.base[1]), [self.ratio] * 3)
+
     def describe(self) -> dict[str, Any]:
         return {"space": self.name, "stage": 1, "template": asdict(self.template), "blocks": list(self.blocks),
                 "base": list(self.base), "depth": list(self.depth), "ratio": list(self.ratio)}
@@ -167,6 +191,16 @@ class MobileStage1:
 
     def check(self, complexity: Complexity) -> str | None:
         return None
+
+    def backbone_problems(self, cfg: SCRFDConfig) -> list[str]:
+        """Why no draw of this space gives ``cfg``'s backbone (empty: one does)."""
+        out = [] if cfg.backbone == "mobilenet" else [f"backbone {cfg.backbone} is not mobilenet"]
+        if len(cfg.stage_planes) != 6 or len(cfg.stage_blocks) != 4:
+            return [*out, f"{len(cfg.stage_planes)} widths and {len(cfg.stage_blocks)} depths, not 6 and 4"]
+        out += [f"depth {d} outside [{self.depth[0]}, {self.depth[1]}]" for d in cfg.stage_blocks
+                if not self.depth[0] <= d <= self.depth[1]]
+        return out + _width_problems(cfg.stage_planes, (max(8, self.stem[0]), self.stem[1]),
+                                     [self.stem_ratio] + [self.ratio] * 4)
 
     def describe(self) -> dict[str, Any]:
         return {"space": self.name, "stage": 1, "template": asdict(self.template), "stem": list(self.stem),
