@@ -2,7 +2,7 @@
 # A miniature SCRFD computation-redistribution search on the data at hand (issue 15): N candidates at
 # GFLOPS GMACs (MobileNet space, stage 1), each trained from scratch for EPOCHS epochs at 320 px with one
 # thread, evaluated once at the end on WIDER val (the images present), then ranked by Hard AP.
-# At this budget the ranking says little: see the note in the README's "Architecture search" section.
+# At this budget the ranking says little: see "A miniature search" in the README's "Architecture search".
 #
 # usage: benchmarks/search_mini.sh SHARED_DIR [OUT_DIR] [N] [GFLOPS] [EPOCHS] [PARALLEL] [TRAIN_FIRST]
 #   TRAIN_FIRST: train only the first K of the N candidates (all by default)
@@ -20,8 +20,9 @@ PY=${PYTHON:-.venv/bin/python}
 # runs of a few hundred steps reach no measurable AP without it (0.0003-0.0008 Hard after 8 epochs, 2 candidates),
 # nor with it at that length (<= 0.001; the default model's own curve had Easy 0.10 only after 1,150 steps)
 TEACHER=${TEACHER:-}
-[ -f "$OUT/cand_000.yaml" ] || "$PY" -m facedet search scrfd --gflops "$GFLOPS" --stage 1 --num "$N" --seed 0 \
-  --out "$OUT" --no-progress
+# search.yaml is written last: without it the candidate set is incomplete and is drawn again
+[ -f "$OUT/search.yaml" ] || "$PY" -m facedet search scrfd --gflops "$GFLOPS" --stage 1 --num "$N" --seed 0 \
+  --out "$OUT" --no-progress --overwrite
 train_one() {  # $1 = candidate file
   local cand=$1 run=${1%.yaml} resume=()
   [ -f "$run/epochs.csv" ] && grep -q "ap_hard" "$run/epochs.csv" && [ "$(tail -1 "$run/epochs.csv" | cut -d, -f1)" = "$EPOCHS" ] && return 0

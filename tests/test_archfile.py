@@ -37,6 +37,13 @@ def test_dump_and_read_round_trip(tmp_path):
     assert is_arch_file("x.YML") and not is_arch_file("scrfd_500m")
 
 
+def _ok(extra: str) -> str:
+    """A valid SCRFD-0.5GF file with one key replaced (or added)."""
+    key = extra.split(":")[0]
+    base = {k: v for k, v in ARCH_500M.items() if k != key}
+    return "family: scrfd\narch:\n" + "".join(f"  {k}: {json.dumps(v)}\n" for k, v in base.items()) + f"  {extra}\n"
+
+
 @pytest.mark.parametrize("text,match", [
     ("family: scrfd\n  arch: {}\n", r"a\.yaml:2: not a valid architecture file"),
     ("arch: {}\n", "with 'family: NAME'"),
@@ -47,6 +54,12 @@ def test_dump_and_read_round_trip(tmp_path):
      " neck_channels: 16, feat_channels: 64, wings: 2}\n", r"unknown SCRFD architecture keys \['wings'\]"),
     ("family: scrfd\narch: {backbone: mobilenet, stage_blocks: [2, 3, 2, -6], stage_planes: [16, 16, 40, 72, 152, 288],"
      " neck_channels: 16, feat_channels: 64}\n", "stage_blocks must be a list of positive integers"),
+    (_ok("gn_groups: 0"), "gn_groups must be a positive integer"),
+    (_ok("neck_channels: 0"), "neck_channels must be a positive integer"),
+    (_ok("dw_conv: 'false'"), "dw_conv must be true or false"),
+    (_ok("anchor_sizes: 5"), "anchor_sizes must be a list of lists"),
+    (_ok("stage_blocks: [2, true, 2, 6]"), "stage_blocks must be a list of positive integers"),
+    (_ok("backbone: vgg"), "backbone must be mobilenet"),
 ])
 def test_bad_files_are_refused_with_the_file_named(tmp_path, text, match):
     p = _write(tmp_path, text)

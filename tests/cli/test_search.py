@@ -26,7 +26,7 @@ def test_search_writes_reproducible_candidates_that_flops_counts(tmp_path, capsy
     counted = json.loads(capsys.readouterr().out)
     assert counted == {"params": f.search["params"], "macs": f.search["macs"]}
     assert abs(counted["macs"] / 0.5e9 - 1) <= 0.02
-    assert main([*args, "--out", str(tmp_path / "a")]) == 2  # it holds candidates already
+    assert main([*args, "--out", str(tmp_path / "a")]) == 2  # it holds candidates already: refused before searching
     assert "already holds 2 candidates" in capsys.readouterr().err
 
 
@@ -38,7 +38,7 @@ def test_stage2_keeps_the_templates_distribution(tmp_path):
     out = tmp_path / "s2"
     # a wide budget tolerance keeps the test fast; the ratio rule is the one under test
     assert main(["search", "scrfd", "--stage", "2", "--template", "scrfd_2.5g", "--gflops", "2.5", "--eps", "0.5",
-                 "--num", "1", "--out", str(out), "--no-progress"]) == 0
+                 "--ratio-eps", "0.1", "--num", "1", "--out", str(out), "--no-progress"]) == 0
     template = stage_ratios(count(SCRFD_2_5G))
     for p in sorted(out.glob("cand_*.yaml")):
         ratios = stage_ratios(count(SCRFDConfig.from_dict(read_arch_file(p).arch)))

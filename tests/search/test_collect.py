@@ -48,3 +48,30 @@ def test_collect_refuses_an_empty_folder_and_bad_metric(tmp_path):
         collect(tmp_path)
     with pytest.raises(ValueError, match="--metric"):
         collect(tmp_path, "ap_all")
+
+
+def test_partial_runs_rank_after_finished_ones_and_nan_is_no_ap(tmp_path):
+    _cand(tmp_path, "cand_000", [(0.5, 0.4, 0.30)])
+    (tmp_path / "cand_000" / "config.yaml").write_text("train:\n  epochs: 8\n")  # evaluated at epoch 1 of 8
+    _cand(tmp_path, "cand_001", [(0.1, 0.1, 0.10)])
+    (tmp_path / "cand_001" / "config.yaml").write_text("train:\n  epochs: 1\n")
+    _cand(tmp_path, "cand_002", [(0.1, 0.1, float("nan"))])
+    res = collect(tmp_path)
+    assert [(r.name, r.status) for r in res] == [
+        ("cand_001", "done"), ("cand_000", "partial (1 of 8 epochs)"), ("cand_002", "no AP yet (train with --val)")]
+    assert "| - | cand_000 |" in format_table(res)
+
+
+def test_a_value_that_is_not_a_number_names_file_and_line(tmp_path):
+    p = tmp_path / "epochs.csv"
+    p.write_text("epoch,ap_easy,ap_medium,ap_hard\n1,0.1,0.1,0.1\n2,0.2,abc,0.2\n")
+    with pytest.raises(ValueError, match=r"epochs.csv:3: could not convert"):
+        last_evaluated(p)
+
+
+def test_a_hand_written_candidate_is_counted(tmp_path):
+    arch = {"backbone": "mobilenet", "stage_blocks": [2, 3, 2, 6], "stage_planes": [16, 16, 40, 72, 152, 288],
+            "neck_channels": 16, "feat_channels": 64, "dw_conv": True}
+    (tmp_path / "cand_000.yaml").write_text(dump_arch("scrfd", arch, {"parts": [1, 2]}))  # a malformed block
+    (r,) = collect(tmp_path)
+    assert (r.macs, r.params) == (511_368_600, 572_741) and r.parts["bbox_head"] > 0

@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 
-import numpy as np
 import pytest
 from torch import nn
 
@@ -79,7 +78,9 @@ def test_written_candidates_are_architecture_files(tmp_path):
     f = read_arch_file(paths[1])
     assert f.family == "toyfam" and f.arch == {"w": 20}
     assert f.search["index"] == 1 and f.search["macs"] == macs(20) and f.search["space"] == "toy"
-    assert (tmp_path / "search.yaml").is_file()
+    assert read_arch_file(tmp_path / "cand_000.yaml").arch == {"w": 20}
+    summary = (tmp_path / "search.yaml").read_text()
+    assert "space_settings:" in summary and "gflops: 1.0" in summary
     with pytest.raises(FileExistsError, match="already holds 2 candidates"):
         write_candidates(tmp_path, "toyfam", cands[:1], {}, {})
     write_candidates(tmp_path, "toyfam", cands[:1], {}, {}, overwrite=True)
@@ -87,8 +88,34 @@ def test_written_candidates_are_architecture_files(tmp_path):
 
 
 def test_bad_arguments_are_refused():
-    for kw in ({"num": 0}, {"gflops": 0.0}, {"eps": 0.0}):
+    for kw in ({"num": 0}, {"gflops": 0.0}, {"gflops": float("nan")}, {"gflops": float("inf")}, {"eps": 0.0}):
         args = {"num": 1, "gflops": 1.0, "eps": 0.02, **kw}
         with pytest.raises(ValueError, match="need num"):
             random_search(Widths(), build, args["gflops"], args["num"], eps=args["eps"], progress=False)
-    assert np.isfinite(macs(1))
+
+
+def test_runs_of_earlier_candidates_are_never_paired_with_new_ones(tmp_path):
+    cands = random_search(Widths(), build, macs(20) / 1e9, 1, progress=False)
+    write_candidates(tmp_path, "toyfam", cands, {}, {})
+    (tmp_path / "cand_000").mkdir()  # a training run of the old cand_000
+    with pytest.raises(FileExistsError, match="holds training runs"):
+        write_candidates(tmp_path, "toyfam", cands, {}, {}, overwrite=True)
+    assert not list(tmp_path.glob(".writing-*"))
+
+
+def test_an_interrupted_write_leaves_no_search_yaml(tmp_path, monkeypatch):
+    import facedet.archfile as archfile
+
+    cands = random_search(Widths(), build, macs(20) / 1e9, 3, progress=False)
+    calls = []
+
+    def failing(*a, **k):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return "family: toyfam\narch: {}\n"
+
+    monkeypatch.setattr(archfile, "dump_arch", failing)
+    with pytest.raises(KeyboardInterrupt):
+        write_candidates(tmp_path, "toyfam", cands, {}, {})
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing moved in, the temporary folder removed

@@ -4,7 +4,8 @@ SCRFD's computation redistribution (spec scrfd.md §5.2), in two stages::
 
     facedet search scrfd --gflops 2.5 --stage 1 --num 64 --seed 0 --out runs/cr1
     # train every candidate (in parallel: one per process, GPU or machine; each an ordinary run)
-    facedet train runs/cr1/cand_000.yaml --data WIDER --val WIDER --out runs/cr1/cand_000 train.epochs=80
+    facedet train runs/cr1/cand_000.yaml --data WIDER --val WIDER --out runs/cr1/cand_000 \
+        train.epochs=80 "train.milestones=[55,68]"   # the released search recipe
     facedet search collect runs/cr1                  # ranking.md, ap_vs_share.png, ap_cdf.png
     facedet search scrfd --gflops 2.5 --stage 2 --template runs/cr1/cand_017.yaml --num 64 --out runs/cr2
 
@@ -50,13 +51,14 @@ def _run_family(args: argparse.Namespace) -> int:
     import torch
 
     from facedet.families import family_named
-    from facedet.search import random_search, write_candidates
+    from facedet.search import check_out, random_search, write_candidates
 
     torch.set_num_threads(max(1, args.threads))
     fam = family_named(args.family)
     assert fam.search_space is not None and fam.from_arch is not None  # only such families get a sub-command
+    check_out(args.out, args.overwrite)  # before the search, which can take hours
     template = _template(args.template, fam.name)
-    space = fam.search_space(args.stage, args.space, template, args.gflops)
+    space = fam.search_space(args.stage, args.space, template, args.gflops, eps=args.eps, ratio_eps=args.ratio_eps)
     cands = random_search(space, fam.from_arch, args.gflops, args.num, args.seed, args.eps,
                           max_draws=args.max_draws, breakdown=fam.flops_breakdown, progress=not args.no_progress)
     settings = {"gflops": args.gflops, "eps": args.eps, "seed": args.seed, "size": [640, 480],
@@ -96,6 +98,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         f.add_argument("--num", type=int, default=64, help="accepted candidates to write (64)")
         f.add_argument("--seed", type=int, default=0, help="the same seed writes the same files")
         f.add_argument("--eps", type=float, default=0.02, help="relative MACs tolerance (0.02 = +-2%%)")
+        f.add_argument("--ratio-eps", type=float, default=None,
+                       help="stage 2: tolerance of each stage's MACs / stem against the template "
+                       "(5 x --eps, as released)")
         f.add_argument("--max-draws", type=int, default=200_000, help="give up after this many draws")
         f.add_argument("--out", required=True, help="folder for cand_NNN.yaml and search.yaml")
         f.add_argument("--overwrite", action="store_true", help="replace candidates already in --out")

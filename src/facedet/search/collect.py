@@ -2,8 +2,9 @@
 
 Candidate ``DIR/cand_017.yaml`` is trained into ``DIR/cand_017/`` (``facedet train DIR/cand_017.yaml
 --out DIR/cand_017 --val ...``); its AP is the **last** evaluated row of ``DIR/cand_017/epochs.csv``
-(the released search tests the final model, not the best epoch). Ranking is by Hard AP, as the
-released ``search_stat.py``. Plots (SCRFD §3's analysis): AP against each part's share of the
+(the released search tests the final model, not the best epoch); a run whose last evaluation is
+before its ``train.epochs`` is listed as partial, after the finished ones. Ranking is by Hard AP, as
+the released ``search_stat.py``. Plots (SCRFD §3's analysis): AP against each part's share of the
 total MACs, one panel per part, and the empirical CDF of AP over the trained candidates.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,26 +40,49 @@ class Result:
 
 
 def last_evaluated(epochs_csv: Path) -> tuple[dict[str, float], float]:
-    """AP of the last row of ``epochs.csv`` that holds one, and its epoch (({}, 0) when none does)."""
+    """AP of the last row of ``epochs.csv`` that holds a finite one, and its epoch (({}, 0) when none
+    does); a value that is not a number is a ValueError naming the file and line."""
+    rows: list[tuple[dict[str, float], float]] = []
     with epochs_csv.open(newline="") as fh:
-        rows = [r for r in csv.DictReader(fh) if r.get("ap_hard") not in (None, "")]
-    if not rows:
-        return {}, 0.0
-    row = rows[-1]
-    return {m: float(row[m]) for m in METRICS if row.get(m) not in (None, "")}, float(row.get("epoch") or 0)
+        for line, r in enumerate(csv.DictReader(fh), start=2):
+            try:
+                ap = {m: float(r[m]) for m in METRICS if r.get(m) not in (None, "")}
+                epoch = float(r.get("epoch") or 0)
+            except ValueError as exc:
+                raise ValueError(f"{epochs_csv}:{line}: {exc}") from None
+            if "ap_hard" in ap and all(math.isfinite(v) for v in ap.values()):
+                rows.append((ap, epoch))
+    return rows[-1] if rows else ({}, 0.0)
+
+
+def planned_epochs(run: Path) -> float | None:
+    """``train.epochs`` of a run's ``config.yaml`` (None when it has none)."""
+    cfg = run / "config.yaml"
+    if not cfg.is_file():
+        return None
+    from ..config import read_yaml
+
+    epochs = (read_yaml(cfg).get("train") or {}).get("epochs")
+    return float(epochs) if isinstance(epochs, int | float) else None
 
 
 def _counts(path: Path, search: dict[str, Any]) -> tuple[int, int, dict[str, int]]:
-    """MACs, params and parts of a candidate: from its ``search`` block, else counted now."""
-    if {"macs", "params", "parts"} <= set(search):
-        return int(search["macs"]), int(search["params"]), {k: int(v) for k, v in search["parts"].items()}
+    """MACs, params and parts of a candidate: from its ``search`` block, else counted now (on the meta device)."""
+    parts = search.get("parts")
+    if isinstance(search.get("macs"), int) and isinstance(search.get("params"), int) and isinstance(parts, dict):
+        try:
+            return int(search["macs"]), int(search["params"]), {str(k): int(v) for k, v in parts.items()}
+        except (TypeError, ValueError):
+            pass  # a hand-edited block: count instead
+    import torch
+
     from ..analysis.flops import count_complexity, skip_init
     from ..families import family_of
     from ..zoo import build_model
 
-    with skip_init():
+    with skip_init(), torch.device("meta"):
         model = build_model(str(path))
-    c = count_complexity(model)
+    c = count_complexity(model, copy=False)
     breakdown = family_of(model).flops_breakdown
     return c.macs, c.params, breakdown(c) if breakdown is not None else {}
 
@@ -78,9 +103,17 @@ def collect(folder: str | Path, metric: str = "ap_hard") -> list[Result]:
         log = d / f.stem / "epochs.csv"
         if log.is_file():
             r.ap, r.epoch = last_evaluated(log)
-            r.status = "done" if r.ap else "no AP yet (train with --val)"
+            planned = planned_epochs(d / f.stem)
+            if not r.ap:
+                r.status = "no AP yet (train with --val)"
+            elif planned is not None and r.epoch < planned:
+                r.status = f"partial ({r.epoch:g} of {planned:g} epochs)"
+            else:
+                r.status = "done"
         out.append(r)
-    return sorted(out, key=lambda r: (metric not in r.ap, -r.ap.get(metric, 0.0), r.name))
+    # finished runs first (by the metric), then partial ones, then those with no AP
+    order = {"done": 0}
+    return sorted(out, key=lambda r: (order.get(r.status, 1 if r.ap else 2), -r.ap.get(metric, 0.0), r.name))
 
 
 def format_table(results: list[Result]) -> str:
@@ -91,41 +124,43 @@ def format_table(results: list[Result]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for i, r in enumerate(results, start=1):
         ap = [f"{100 * r.ap[m]:.2f}" if m in r.ap else "-" for m in METRICS]
-        cells = [str(i) if r.ap else "-", r.name, f"{r.macs / 1e9:.3f}", f"{r.params / 1e6:.3f}",
-                 *[f"{r.share(p):.1f}" for p in parts], *ap, f"{r.epoch:g}" if r.ap else r.status]
+        cells = [str(i) if r.status == "done" else "-", r.name, f"{r.macs / 1e9:.3f}", f"{r.params / 1e6:.3f}",
+                 *[f"{r.share(p):.1f}" for p in parts], *ap, f"{r.epoch:g}" if r.status == "done" else r.status]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def plot(results: list[Result], out: str | Path, metric: str = "ap_hard") -> list[Path]:
     """``OUT/ap_vs_share.png`` (AP against each part's share of MACs) and ``OUT/ap_cdf.png`` (the
-    empirical CDF of each AP over the trained candidates); nothing when none is trained."""
+    empirical CDF of each AP over the finished candidates); nothing when none has finished."""
     import numpy as np
 
     from ..eval.plots import _pyplot
 
-    done = [r for r in results if metric in r.ap]
+    done = [r for r in results if metric in r.ap and r.status == "done"]
     if not done:
         return []
     plt = _pyplot()
     out = Path(out)
+    written = []
     parts = list(done[0].parts)
-    cols = min(4, len(parts)) or 1
-    rows = (len(parts) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.8 * rows), squeeze=False)
     ap = np.array([100 * r.ap[metric] for r in done])
-    for ax, part in zip(axes.flat, parts, strict=False):
-        ax.scatter([r.share(part) for r in done], ap, s=18)
-        ax.set_xlabel(f"{part.split('.')[-1]} share of MACs (%)")
-        ax.set_ylabel(f"{metric} (%)")
-        ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(parts):]:
-        ax.axis("off")
-    fig.suptitle(f"{len(done)} candidates: {metric} against where the compute goes")
-    fig.tight_layout()
-    share_png = out / "ap_vs_share.png"
-    fig.savefig(share_png)
-    plt.close(fig)
+    if parts:
+        cols = min(4, len(parts))
+        rows = (len(parts) + cols - 1) // cols
+        fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.8 * rows), squeeze=False)
+        for ax, part in zip(axes.flat, parts, strict=False):
+            ax.scatter([r.share(part) for r in done], ap, s=18)
+            ax.set_xlabel(f"{part.split('.')[-1]} share of MACs (%)")
+            ax.set_ylabel(f"{metric} (%)")
+            ax.grid(alpha=0.3)
+        for ax in list(axes.flat)[len(parts):]:
+            ax.axis("off")
+        fig.suptitle(f"{len(done)} candidates: {metric} against where the compute goes")
+        fig.tight_layout()
+        written.append(out / "ap_vs_share.png")
+        fig.savefig(written[-1])
+        plt.close(fig)
     fig, ax = plt.subplots(figsize=(5, 3.6))
     for m in METRICS:
         v = np.sort([100 * r.ap[m] for r in done if m in r.ap])
@@ -136,10 +171,10 @@ def plot(results: list[Result], out: str | Path, metric: str = "ap_hard") -> lis
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
     fig.tight_layout()
-    cdf_png = out / "ap_cdf.png"
-    fig.savefig(cdf_png)
+    written.append(out / "ap_cdf.png")
+    fig.savefig(written[-1])
     plt.close(fig)
-    return [share_png, cdf_png]
+    return written
 
 
 def write_report(folder: str | Path, results: list[Result]) -> list[Path]:

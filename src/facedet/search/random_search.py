@@ -9,6 +9,10 @@ come from one ``numpy.random.Generator`` seeded by ``seed``: the same seed write
 
 from __future__ import annotations
 
+import math
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,21 +98,27 @@ def random_search(
 
     ValueError after ``max_draws`` draws with fewer accepted (the budget is outside the space).
     """
-    if num < 1 or gflops <= 0 or not 0 < eps < 1:
+    if num < 1 or not math.isfinite(gflops) or gflops <= 0 or not 0 < eps < 1:
         raise ValueError(f"need num >= 1, gflops > 0 and 0 < eps < 1 (got {num}, {gflops}, {eps})")
     from tqdm import tqdm
 
     rng = np.random.default_rng(seed)
     target = gflops * 1e9
     out: list[Candidate] = []
+    passed = 0  # draws that met the space's own rule (stage 2's ratio rule), whatever their MACs
     bar = tqdm(total=num, desc=f"search {space.name} stage {space.stage}", unit="cand", disable=not progress)
     try:
         for i, (d, c) in enumerate(_draws(space, build, rng, size), start=1):
             if i > max_draws:
                 raise ValueError(f"only {len(out)} of {num} candidates within {eps:.0%} of {gflops} GMACs after "
-                                 f"{max_draws} draws: the budget is hard to meet in the {space.name} space")
-            if d is None or c is None or not within(c.macs, target, eps) or space.check(c) is not None:
-                bar.set_postfix(draws=i, refresh=False)
+                                 f"{max_draws} draws (the space's rule passed {passed}): the budget is hard to meet "
+                                 f"in the {space.name} space; widen --eps or raise --max-draws")
+            if d is None or c is None or space.check(c) is not None:
+                bar.set_postfix(draws=i, rule=passed, refresh=False)
+                continue
+            passed += 1
+            if not within(c.macs, target, eps):
+                bar.set_postfix(draws=i, rule=passed, refresh=False)
                 continue
             parts = breakdown(c) if breakdown is not None else {}
             out.append(Candidate(d.arch, d.knobs, c.macs, c.params, parts, i))
@@ -120,33 +130,54 @@ def random_search(
     raise AssertionError("unreachable")  # the draw loop only ends by return or raise
 
 
+def check_out(out: str | Path, overwrite: bool = False) -> None:
+    """Refuse an ``OUT`` that holds candidates (unless ``overwrite``) or any run of one (always: its
+    results would be paired with a new architecture of the same name). Called before searching."""
+    d = Path(out)
+    if not d.is_dir():
+        return
+    existing = sorted(d.glob("cand_*.yaml"))
+    runs = sorted(p for p in d.glob("cand_*") if p.is_dir())
+    if runs:
+        raise FileExistsError(f"{d} holds training runs of earlier candidates ({runs[0].name}/ ...): choose another "
+                              "--out (or move them away first)")
+    if existing and not overwrite:
+        raise FileExistsError(f"{d} already holds {len(existing)} candidates ({existing[0].name} ...): "
+                              "choose another --out or pass --overwrite")
+
+
 def write_candidates(out: str | Path, family: str, candidates: list[Candidate], settings: Mapping[str, Any],
                      space: Mapping[str, Any], overwrite: bool = False) -> list[Path]:
     """``OUT/cand_000.yaml`` ... (architecture files: ``settings``, the space's name and stage, the
     counts and the drawn values) plus ``OUT/search.yaml`` (``settings`` and the whole ``space``).
 
-    Refuses an ``OUT`` that already holds candidates unless ``overwrite``; each file is written atomically.
+    See :func:`check_out` for what is refused. The set is written into a temporary folder first and
+    moved in; ``search.yaml`` comes last, so its presence marks a complete set.
     """
     import yaml
 
     from ..archfile import dump_arch, to_plain
-    from ..atomic import write_text_atomic
 
+    check_out(out, overwrite)
     d = Path(out)
-    existing = sorted(d.glob("cand_*.yaml")) if d.is_dir() else []
-    if existing and not overwrite:
-        raise FileExistsError(f"{d} already holds {len(existing)} candidates ({existing[0].name} ...): "
-                              "choose another --out or pass --overwrite")
     d.mkdir(parents=True, exist_ok=True)
-    for p in existing:
-        p.unlink()
-    paths = []
     width = max(3, len(str(len(candidates) - 1)))
-    for k, c in enumerate(candidates):
-        search = {**settings, "space": space.get("space"), "stage": space.get("stage"), "index": k,
-                  "draw": c.draw, "macs": c.macs, "params": c.params, "parts": c.parts, "knobs": c.knobs}
-        paths.append(write_text_atomic(d / f"cand_{k:0{width}d}.yaml", dump_arch(family, c.arch, search)))
-    summary = yaml.safe_dump(to_plain({"family": family, **settings, **space}), sort_keys=False,
-                             default_flow_style=None)
-    write_text_atomic(d / "search.yaml", summary)
-    return paths
+    tmp = Path(tempfile.mkdtemp(prefix=".writing-", dir=d))
+    try:
+        names = []
+        for k, c in enumerate(candidates):
+            search = {**settings, "space": space.get("space"), "stage": space.get("stage"), "index": k,
+                      "draw": c.draw, "macs": c.macs, "params": c.params, "parts": c.parts, "knobs": c.knobs}
+            name = f"cand_{k:0{width}d}.yaml"
+            (tmp / name).write_text(dump_arch(family, c.arch, search))
+            names.append(name)
+        summary = {"family": family, **settings, "space_settings": space}
+        (tmp / "search.yaml").write_text(yaml.safe_dump(to_plain(summary), sort_keys=False, default_flow_style=None))
+        (d / "search.yaml").unlink(missing_ok=True)
+        for p in d.glob("cand_*.yaml"):
+            p.unlink()
+        for name in [*names, "search.yaml"]:
+            os.replace(tmp / name, d / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return [d / n for n in names]

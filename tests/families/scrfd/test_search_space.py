@@ -30,7 +30,17 @@ def test_template_scrfdgen_2_5g_0_counts_2_58_gmacs_and_1_62_m_params():
 
 @pytest.mark.parametrize("cfg,gflops", [(SCRFD_2_5G, 2.5), (SCRFD_10G, 10.0), (SCRFD_34G, 34.0), (SCRFD_1G, 1.0)])
 def test_released_configs_lie_in_the_stage2_space_at_their_budgets(cfg, gflops):
+    """Neck / head widths and head depth in range, widths multiples of 8, MACs within 2 % of the budget.
+    Each is its own stage-2 template (the stage-1 winners behind them are not published), so the ratio
+    rule holds trivially here; the next test shows it failing on a changed distribution."""
     assert violations(cfg, Stage2(template=cfg), gflops) == []
+
+
+def test_a_redistributed_backbone_fails_the_ratio_rule():
+    deeper_first = replace(SCRFD_2_5G, stage_blocks=(6, 5, 3, 2))  # layer1 doubled: its share of the stem too
+    problems = violations(deeper_first, Stage2(template=SCRFD_2_5G), 2.5)
+    assert any(p.startswith("layer1/stem = ") for p in problems), problems
+    assert all(not p.startswith(("layer2", "layer3", "layer4")) for p in problems)
 
 
 def test_violations_name_what_is_outside():

@@ -65,16 +65,38 @@ class SCRFDConfig:
         out: dict[str, Any] = {}
         for k, v in d.items():
             if k in ("stage_blocks", "stage_planes", "strides"):
-                if not isinstance(v, list | tuple) or not all(isinstance(x, int) and x > 0 for x in v):
+                if not isinstance(v, list | tuple) or not v or not all(_positive_int(x) for x in v):
                     raise ValueError(f"{where}: {k} must be a list of positive integers, got {v!r}")
                 v = tuple(v)
             elif k == "anchor_sizes":
+                ok = isinstance(v, list | tuple) and all(
+                    isinstance(lv, list | tuple) and all(_positive_number(x) for x in lv) for lv in v)
+                if not ok:
+                    raise ValueError(f"{where}: anchor_sizes must be a list of lists of positive sizes, got {v!r}")
                 v = tuple(tuple(float(x) for x in level) for level in v)
-            elif k in ("neck_channels", "feat_channels", "base_channels", "stacked_convs", "gn_groups", "num_anchors"):
-                if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-                    raise ValueError(f"{where}: {k} must be a non-negative integer, got {v!r}")
+            elif k in ("neck_channels", "feat_channels", "stacked_convs", "gn_groups", "num_anchors"):
+                if not _positive_int(v):
+                    raise ValueError(f"{where}: {k} must be a positive integer, got {v!r}")
+            elif k == "base_channels":
+                if not _positive_int(v) and not (v == 0 and d.get("backbone") == "mobilenet"):
+                    raise ValueError(f"{where}: base_channels must be a positive integer (0 for mobilenet), got {v!r}")
+            elif k in ("shared_head", "use_scale", "dw_conv", "use_kps"):
+                if not isinstance(v, bool):
+                    raise ValueError(f"{where}: {k} must be true or false, got {v!r}")
+            elif k == "backbone" and v not in ("mobilenet", "resnet_basic", "resnet_bottleneck"):
+                raise ValueError(f"{where}: backbone must be mobilenet, resnet_basic or resnet_bottleneck, got {v!r}")
+            elif k == "norm" and v not in ("gn", "bn", None):
+                raise ValueError(f"{where}: norm must be gn, bn or null, got {v!r}")
             out[k] = v
         return cls(**out)
+
+
+def _positive_int(x: object) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool) and x > 0
+
+
+def _positive_number(x: object) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and x > 0
 
 
 def build_backbone(cfg: SCRFDConfig) -> MobileNetV1 | ResNetV1e:

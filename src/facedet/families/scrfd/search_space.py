@@ -10,9 +10,11 @@ The ResNet spaces are those of insightface's ``search_tools/generate_configs_2.5
   width Int[8, 256] floored to multiples of 8, head depth Int[1, 4], GN groups the last of
   8/16/32/64 in a row that divides the head width. Accepted only when each stage's MACs relative
   to the stem (``layer_k / stem``, stem without the max-pool, as mmcv's ``(stem)`` line) is within
-  ``ratio_eps`` (0.1 = the released ``eps * 5``) of the template's, measured as the released code
-  does: ``(1 - ratio_eps) * r <= t <= (1 + ratio_eps) * r`` for candidate ratio ``r`` and template
-  ratio ``t``.
+  ``ratio_eps`` (by default 5 x the budget's ``eps``, 0.1, as released) of the template's, measured
+  as the released code does: ``(1 - ratio_eps) * r <= t <= (1 + ratio_eps) * r`` for candidate ratio
+  ``r`` and template ratio ``t``. The rule is narrow: a draw passes only when its depth ratio keeps
+  every stage's rounded depth (about 1 in 12 for SCRFD-2.5GF's 3/5/3/2), and with small widths
+  (MobileNet templates) the floor to multiples of 8 rejects most width ratios as well.
 
 A depthwise head (the MobileNet models') normalises its depthwise conv over the neck width, so there
 the GN rule is applied to ``gcd(neck, head)``. Two more choices of ours, each a setting: a stage-2
@@ -265,10 +267,11 @@ class Stage2:
                 "head_depth": list(self.head_depth), "ratio_eps": self.ratio_eps, "min_depth": self.min_depth}
 
 
-def search_space(stage: int, space: str = "auto", template: dict[str, Any] | None = None,
-                 gflops: float = 0.0) -> ResNetStage1 | MobileStage1 | Stage2:
+def search_space(stage: int, space: str = "auto", template: dict[str, Any] | None = None, gflops: float = 0.0,
+                 eps: float = 0.02, ratio_eps: float | None = None) -> ResNetStage1 | MobileStage1 | Stage2:
     """The space for ``facedet search scrfd``: ``space`` resnet / mobilenet (auto: mobilenet under 2
-    GMACs, as the released 0.5G / 1G models), ``template`` an architecture dict (stage 2 needs one)."""
+    GMACs, as the released 0.5G / 1G models), ``template`` an architecture dict (stage 2 needs one);
+    stage 2's ratio tolerance is ``ratio_eps``, by default ``5 * eps`` as the released generator."""
     if space == "auto":
         space = (template or {}).get("backbone", "") or ("mobilenet" if 0 < gflops < 2.0 else "resnet")
         space = "mobilenet" if space == "mobilenet" else "resnet"
@@ -283,7 +286,7 @@ def search_space(stage: int, space: str = "auto", template: dict[str, Any] | Non
     if stage == 2:
         if tmpl is None:
             raise ValueError("stage 2 scales a chosen backbone: pass --template (a stage-1 candidate or a preset)")
-        return Stage2(template=tmpl, name=space)
+        return Stage2(template=tmpl, name=space, ratio_eps=5 * eps if ratio_eps is None else ratio_eps)
     raise ValueError(f"--stage must be 1 or 2, got {stage}")
 
 
