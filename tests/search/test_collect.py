@@ -56,9 +56,12 @@ def test_partial_runs_rank_after_finished_ones_and_nan_is_no_ap(tmp_path):
     _cand(tmp_path, "cand_001", [(0.1, 0.1, 0.10)])
     (tmp_path / "cand_001" / "config.yaml").write_text("train:\n  epochs: 1\n")
     _cand(tmp_path, "cand_002", [(0.1, 0.1, float("nan"))])
+    _cand(tmp_path, "cand_003", None)
+    (tmp_path / "cand_003").mkdir()  # started, killed before its first epoch ended
     res = collect(tmp_path)
     assert [(r.name, r.status) for r in res] == [
-        ("cand_001", "done"), ("cand_000", "partial (1 of 8 epochs)"), ("cand_002", "no AP yet (train with --val)")]
+        ("cand_001", "done"), ("cand_000", "partial (1 of 8 epochs)"), ("cand_002", "no AP yet (train with --val)"),
+        ("cand_003", "started (no epoch logged yet)")]
     assert "| - | cand_000 |" in format_table(res)
 
 

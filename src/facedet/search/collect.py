@@ -101,6 +101,8 @@ def collect(folder: str | Path, metric: str = "ap_hard") -> list[Result]:
         macs, params, parts = _counts(f, spec.search)
         r = Result(f.stem, macs, params, parts)
         log = d / f.stem / "epochs.csv"
+        if (d / f.stem).is_dir() and not log.is_file():
+            r.status = "started (no epoch logged yet)"
         if log.is_file():
             r.ap, r.epoch = last_evaluated(log)
             planned = planned_epochs(d / f.stem)
