@@ -40,7 +40,7 @@ def test_ranking_uses_the_last_evaluated_row_by_hard_ap(tmp_path):
 def test_last_evaluated_without_any_ap(tmp_path):
     p = tmp_path / "epochs.csv"
     p.write_text("epoch,step,loss\n1,10,2.0\n")
-    assert last_evaluated(p) == ({}, 0.0)
+    assert last_evaluated(p) == ({}, 0.0, 0)
 
 
 def test_collect_refuses_an_empty_folder_and_bad_metric(tmp_path):
@@ -56,11 +56,16 @@ def test_partial_runs_rank_after_finished_ones_and_nan_is_no_ap(tmp_path):
     _cand(tmp_path, "cand_001", [(0.1, 0.1, 0.10)])
     (tmp_path / "cand_001" / "config.yaml").write_text("train:\n  epochs: 1\n")
     _cand(tmp_path, "cand_002", [(0.1, 0.1, float("nan"))])
+    _cand(tmp_path, "cand_004", [(0.1, 0.1, 0.05), (0.2, 0.2, 0.06)])  # stopped on purpose at train.max_steps
+    (tmp_path / "cand_004" / "config.yaml").write_text("train:\n  epochs: 65\n  max_steps: 20\n")
+    _cand(tmp_path, "cand_005", [(0.1, 0.1, 0.07)])
+    (tmp_path / "cand_005" / "config.yaml").write_text("train:\n  epochs: 65\n  max_steps: 20\n")
     _cand(tmp_path, "cand_003", None)
     (tmp_path / "cand_003").mkdir()  # started, killed before its first epoch ended
     res = collect(tmp_path)
     assert [(r.name, r.status) for r in res] == [
-        ("cand_001", "done"), ("cand_000", "partial (1 of 8 epochs)"), ("cand_002", "no AP yet (train with --val)"),
+        ("cand_001", "done"), ("cand_004", "done"), ("cand_000", "partial (1 of 8 epochs)"),
+        ("cand_005", "partial (10 of 20 steps)"), ("cand_002", "no AP yet (train with --val)"),
         ("cand_003", "started (no epoch logged yet)")]
     assert "| - | cand_000 |" in format_table(res)
 

@@ -3,8 +3,8 @@
 Candidate ``DIR/cand_017.yaml`` is trained into ``DIR/cand_017/`` (``facedet train DIR/cand_017.yaml
 --out DIR/cand_017 --val ...``); its AP is the **last** evaluated row of ``DIR/cand_017/epochs.csv``
 (the released search tests the final model, not the best epoch); a run whose last evaluation is
-before its ``train.epochs`` is listed as partial, after the finished ones. Ranking is by Hard AP, as
-the released ``search_stat.py``. Plots (SCRFD §3's analysis): AP against each part's share of the
+before its ``train.max_steps`` (when set) or ``train.epochs`` is listed as partial, after the finished
+ones. Ranking is by Hard AP, as the released ``search_stat.py``. Plots (SCRFD §3's analysis): AP against each part's share of the
 total MACs, one panel per part, and the empirical CDF of AP over the trained candidates.
 """
 
@@ -39,31 +39,37 @@ class Result:
         return 100.0 * self.parts.get(part, 0) / self.macs if self.macs else 0.0
 
 
-def last_evaluated(epochs_csv: Path) -> tuple[dict[str, float], float]:
-    """AP of the last row of ``epochs.csv`` that holds a finite one, and its epoch (({}, 0) when none
-    does); a value that is not a number is a ValueError naming the file and line."""
-    rows: list[tuple[dict[str, float], float]] = []
+def last_evaluated(epochs_csv: Path) -> tuple[dict[str, float], float, int]:
+    """AP of the last row of ``epochs.csv`` that holds a finite one, its epoch and step (({}, 0, 0) when
+    none does); a value that is not a number is a ValueError naming the file and line."""
+    rows: list[tuple[dict[str, float], float, int]] = []
     with epochs_csv.open(newline="") as fh:
         for line, r in enumerate(csv.DictReader(fh), start=2):
             try:
                 ap = {m: float(r[m]) for m in METRICS if r.get(m) not in (None, "")}
-                epoch = float(r.get("epoch") or 0)
+                epoch, step = float(r.get("epoch") or 0), int(float(r.get("step") or 0))
             except ValueError as exc:
                 raise ValueError(f"{epochs_csv}:{line}: {exc}") from None
             if "ap_hard" in ap and all(math.isfinite(v) for v in ap.values()):
-                rows.append((ap, epoch))
-    return rows[-1] if rows else ({}, 0.0)
+                rows.append((ap, epoch, step))
+    return rows[-1] if rows else ({}, 0.0, 0)
 
 
-def planned_epochs(run: Path) -> float | None:
-    """``train.epochs`` of a run's ``config.yaml`` (None when it has none)."""
+def finished(run: Path, epoch: float, step: int) -> tuple[bool, str]:
+    """Whether a run's last evaluation is its end: ``train.max_steps`` reached, or ``train.epochs``
+    (from its ``config.yaml``; a run without one counts as finished), and the planned length as text."""
     cfg = run / "config.yaml"
     if not cfg.is_file():
-        return None
+        return True, ""
     from ..config import read_yaml
 
-    epochs = (read_yaml(cfg).get("train") or {}).get("epochs")
-    return float(epochs) if isinstance(epochs, int | float) else None
+    train = read_yaml(cfg).get("train") or {}
+    epochs, max_steps = train.get("epochs"), train.get("max_steps") or 0
+    if isinstance(max_steps, int) and max_steps > 0:
+        return step >= max_steps, f"{step} of {max_steps} steps"
+    if isinstance(epochs, int | float):
+        return epoch >= epochs, f"{epoch:g} of {epochs:g} epochs"
+    return True, ""
 
 
 def _counts(path: Path, search: dict[str, Any]) -> tuple[int, int, dict[str, int]]:
@@ -104,14 +110,12 @@ def collect(folder: str | Path, metric: str = "ap_hard") -> list[Result]:
         if (d / f.stem).is_dir() and not log.is_file():
             r.status = "started (no epoch logged yet)"
         if log.is_file():
-            r.ap, r.epoch = last_evaluated(log)
-            planned = planned_epochs(d / f.stem)
+            r.ap, r.epoch, step = last_evaluated(log)
             if not r.ap:
                 r.status = "no AP yet (train with --val)"
-            elif planned is not None and r.epoch < planned:
-                r.status = f"partial ({r.epoch:g} of {planned:g} epochs)"
             else:
-                r.status = "done"
+                done, planned = finished(d / f.stem, r.epoch, step)
+                r.status = "done" if done else f"partial ({planned})"
         out.append(r)
     # finished runs first (by the metric), then partial ones, then those with no AP
     order = {"done": 0}
