@@ -14,20 +14,28 @@ PY=${PYTHON:-.venv/bin/python}
 # TEACHER=FILE distils from that model (dense SCRFD distillation, as the default model's recipe): from-scratch
 # runs of a few hundred steps reach no measurable AP without it (0.0003-0.0008 Hard after 8 epochs, 2 candidates)
 TEACHER=${TEACHER:-}
+# INIT=WEIGHTS starts both arms from those weights (model.init=): from scratch, runs this short stay on SCRFD's
+# GT-only plateau (MODEL_CARD.md; max score ~0.09 everywhere) and show no crop effect at all. LR= sets train.lr.
+INIT=${INIT:-}
+LR=${LR:-0.02}
 run_one() {  # $1 = name, $2 = crop list
   local run=$OUT/$1 resume=()
   mkdir -p "$run"
   [ -f "$run/last.pt" ] && resume=(--resume)
   nice -n 10 "$PY" -m facedet train "$MODEL" --data "$SHARED/data/widerface" --val "$SHARED/data/widerface" \
     --out "$run" "${resume[@]}" --no-progress ${TEACHER:+--teacher "$TEACHER" distill.feat_weight=2.0} train.threads=1 data.num_workers=1 data.input_size=320 \
-    "data.crop_choice=$2" train.batch_size=16 train.epochs="$EPOCHS" train.schedule=cosine train.lr=0.02 \
+    "data.crop_choice=$2" ${INIT:+model.init="$INIT"} train.batch_size=16 train.epochs="$EPOCHS" train.schedule=cosine train.lr="$LR" \
     train.warmup_iters=100 train.grad_clip=35 train.cpu_channels_last=true eval.interval="$EPOCHS" \
     eval.max_size=640 train.save_interval_steps=50 > "$run.log" 2>&1
 }
 export -f run_one
-export OUT EPOCHS MODEL SHARED PY TEACHER
+export OUT EPOCHS MODEL SHARED PY TEACHER INIT LR
 printf '%s\n' "narrow [0.3,0.45,0.6,0.8,1.0]" "released [0.3,0.45,0.6,0.8,1.0,1.2,1.4,1.6,1.8,2.0]" |
   xargs -P "$PARALLEL" -L 1 bash -c 'run_one "$0" "$1"'
 for name in narrow released; do
-  echo "$name: $(tail -1 "$OUT/$name/epochs.csv")"
+  "$PY" - "$OUT/$name/epochs.csv" "$name" <<'PY'
+import csv, sys
+row = [r for r in csv.DictReader(open(sys.argv[1])) if r.get("ap_hard")][-1]
+print(f"{sys.argv[2]:>8s}: epoch {row['epoch']}  easy {float(row['ap_easy']):.4f}  medium {float(row['ap_medium']):.4f}  hard {float(row['ap_hard']):.4f}")
+PY
 done

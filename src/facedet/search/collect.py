@@ -4,8 +4,9 @@ Candidate ``DIR/cand_017.yaml`` is trained into ``DIR/cand_017/`` (``facedet tra
 --out DIR/cand_017 --val ...``); its AP is the **last** evaluated row of ``DIR/cand_017/epochs.csv``
 (the released search tests the final model, not the best epoch); a run whose last evaluation is
 before its ``train.max_steps`` (when set) or ``train.epochs`` is listed as partial, after the finished
-ones. Ranking is by Hard AP, as the released ``search_stat.py``. Plots (SCRFD §3's analysis): AP against each part's share of the
-total MACs, one panel per part, and the empirical CDF of AP over the trained candidates.
+ones. Ranking is by Hard AP, as the released ``search_stat.py``. Plots (SCRFD §3's analysis): AP
+against each part's share of the total MACs, one panel per part, and the empirical CDF of AP over
+the finished candidates.
 """
 
 from __future__ import annotations
