@@ -4,6 +4,8 @@
 # then WIDER val AP per subset (the images present) for each.
 #
 # usage: benchmarks/sample_redistribution.sh SHARED_DIR [OUT_DIR] [EPOCHS] [MODEL] [PARALLEL]
+# as run for the README: INIT=src/facedet/weights/scrfd_500m_facedet.pt LR=0.005 \
+#   benchmarks/sample_redistribution.sh ../shared runs/sr 8 scrfd_500m 2
 set -euo pipefail
 SHARED=${1:?usage: benchmarks/sample_redistribution.sh SHARED_DIR [OUT_DIR] [EPOCHS] [MODEL] [PARALLEL]}
 OUT=${2:-runs/sr}
@@ -14,8 +16,9 @@ PY=${PYTHON:-.venv/bin/python}
 # TEACHER=FILE distils from that model (dense SCRFD distillation, as the default model's recipe): from-scratch
 # runs of a few hundred steps reach no measurable AP without it (0.0003-0.0008 Hard after 8 epochs, 2 candidates)
 TEACHER=${TEACHER:-}
-# INIT=WEIGHTS starts both arms from those weights (model.init=): from scratch, runs this short stay on SCRFD's
-# GT-only plateau (MODEL_CARD.md; max score ~0.09 everywhere) and show no crop effect at all. LR= sets train.lr.
+# INIT=WEIGHTS starts both arms from those weights (model.init=): from scratch, runs this short stay on the
+# plateau before SCRFD learns to classify (search candidates after 992 steps with the teacher: every anchor
+# scored 0.05-0.09, Hard AP <= 0.0014), so they could not show a crop effect. LR= sets train.lr.
 INIT=${INIT:-}
 LR=${LR:-0.02}
 run_one() {  # $1 = name, $2 = crop list
