@@ -7,12 +7,11 @@ import shutil
 import threading
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import nn
 
 from . import checks
 from .checks import choice, integer
@@ -23,6 +22,12 @@ from .models.detector import DetectorInfo
 from .postprocess import Frame, PostProcessor, Settings
 from .preprocess import Letterbox, normalize
 from .types import Detections
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+else:
+    from .lazy import torch
 
 DEFAULT_MODEL = "scrfd_500m"
 
@@ -114,7 +119,7 @@ class FaceDetector:
                                                      "%dx%d", onnx_file, *static)
                 input_size = static
         else:
-            self.model = resolve_model(model, weights).to(self.device if backend == "torch" else "cpu").eval()
+            self.model = resolve_model(model, weights).to(str(self.device) if backend == "torch" else "cpu").eval()
             info = DetectorInfo.of(self.model)
             if backend == "onnx":
                 path = self._onnx_export(model, weights)
@@ -260,13 +265,25 @@ class FaceDetector:
             return self.post.numpy(self.ort.run(blob), frames)
         assert self.model is not None
         with torch.inference_mode():
-            return self.post.torch(self.model(torch.from_numpy(blob).to(self.device)), frames)
+            return self.post.torch(self.model(torch.from_numpy(blob).to(str(self.device))), frames)
 
 
 RANKS = ("score", "area", "center")
 
 
-def ort_providers_for(device: torch.device) -> list[str]:
+@dataclass(frozen=True)
+class OrtDevice:
+    """Where ONNX Runtime runs: ``type`` ("cpu" / "cuda") and ``index``, as ``torch.device`` has them,
+    without needing torch (an ONNX Runtime install may have none)."""
+
+    type: str
+    index: int | None = None
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+
+def ort_providers_for(device: OrtDevice | torch.device) -> list[str]:
     """ONNX Runtime providers for ``device`` (from :func:`_ort_device`): CUDA first on a CUDA device, then CPU."""
     if device.type == "cuda":
         opts = {"device_id": device.index or 0}
@@ -274,20 +291,23 @@ def ort_providers_for(device: torch.device) -> list[str]:
     return ["CPUExecutionProvider"]
 
 
-def _ort_device(device: str | torch.device) -> torch.device:
+def _ort_device(device: str | torch.device | OrtDevice) -> OrtDevice:
     """The device ONNX Runtime should run on: ``auto`` is CUDA when this onnxruntime has the CUDA provider."""
-    if isinstance(device, torch.device):
-        return device
+    if not isinstance(device, str):  # a torch.device or an OrtDevice
+        return OrtDevice(device.type, device.index)
     name = checks.device("device", device)
     if name == "auto":
         import onnxruntime as ort
 
-        return torch.device("cuda" if "CUDAExecutionProvider" in ort.get_available_providers() else "cpu")
-    return torch.device(name)
+        return OrtDevice("cuda" if "CUDAExecutionProvider" in ort.get_available_providers() else "cpu")
+    kind, _, index = name.partition(":")
+    return OrtDevice(kind, int(index) if index else None)
 
 
-def _torch_device(device: str | torch.device) -> torch.device:
+def _torch_device(device: str | torch.device | OrtDevice) -> torch.device:
     """``torch.device`` with one-line errors: an unknown name, or CUDA asked for where there is none."""
+    if isinstance(device, OrtDevice):
+        device = str(device)
     if not isinstance(device, torch.device):
         choice_dev = checks.device("device", device)
         if choice_dev == "auto":
@@ -331,7 +351,7 @@ def resolve_model(model: str | nn.Module | Path, weights: str | Path | None = No
     from . import zoo
     from .pretrained import default_weights
 
-    if isinstance(model, nn.Module):
+    if isinstance(model, torch.nn.Module):
         if weights is not None:
             zoo.load_state(model, weights)
         return model

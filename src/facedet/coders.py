@@ -19,10 +19,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
+else:
+    from .lazy import torch
 
 DEFAULT_VARIANCES = (0.1, 0.2)
 VARIANCE_FREE = (1.0, 1.0)  # SRN / AInnoFace / Group Sampling (paper eq. 13)

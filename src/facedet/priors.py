@@ -19,10 +19,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
+else:
+    from .lazy import torch
 
 FeatSizes = tuple[tuple[int, int], ...]
 
@@ -46,9 +50,10 @@ def grid_points(
     num_anchors: int = 1,
     offset: float = 0.0,
     device: torch.device | str | None = None,
-    dtype: torch.dtype = torch.float32,
+    dtype: torch.dtype | None = None,
 ) -> torch.Tensor:
-    """Torch version of :func:`grid_points_np`."""
+    """Torch version of :func:`grid_points_np` (``dtype`` float32 by default)."""
+    dtype = torch.float32 if dtype is None else dtype
     h, w = feat_size
     ys = torch.arange(h, device=device, dtype=dtype)
     xs = torch.arange(w, device=device, dtype=dtype)
@@ -82,6 +87,17 @@ def level_anchors(
     pts = grid_points(feat_size, stride, len(half), offset, device)
     hw = torch.tensor(half, dtype=pts.dtype, device=pts.device).repeat(feat_size[0] * feat_size[1], 1)
     return torch.cat([pts - hw, pts + hw], dim=1)
+
+
+def level_anchors_np(
+    feat_size: tuple[int, int], stride: int, sizes: Sequence[float], ratios: Sequence[float] = (1.0,),
+    offset: float = 0.0,
+) -> np.ndarray:
+    """Numpy version of :func:`level_anchors` (float32; no torch needed on the ONNX Runtime path)."""
+    half = _half_extents(sizes, ratios)
+    pts = grid_points_np(feat_size, stride, len(half), offset).astype(np.float32)
+    hw = np.tile(np.asarray(half, np.float32), (feat_size[0] * feat_size[1], 1))
+    return np.concatenate([pts - hw, pts + hw], axis=1)
 
 
 def square_anchors(
@@ -229,7 +245,9 @@ def _boxes_torch(grid: AnchorGrid, feat_sizes: FeatSizes, device: str) -> torch.
 
 @lru_cache(maxsize=64)
 def _boxes_np(grid: AnchorGrid, feat_sizes: FeatSizes) -> np.ndarray:
-    out = _boxes_torch(grid, feat_sizes, "cpu").numpy().copy()
+    parts = [level_anchors_np(fs, st, sz, grid.ratios, off)
+             for fs, st, sz, off in zip(feat_sizes, grid.strides, grid.sizes, grid.offsets, strict=True)]
+    out = np.concatenate(parts) if parts else np.zeros((0, 4), np.float32)
     out.flags.writeable = False
     return out
 

@@ -9,13 +9,15 @@ presets, recipe and one ``FAMILY`` value, one line below, and the conformance te
 from __future__ import annotations
 
 from pathlib import Path
-
-from torch import nn
+from typing import TYPE_CHECKING
 
 from ..archfile import is_arch_file, read_arch_file
 from ..config import Config, ModelConfig, load_yaml
 from . import extd, group_sampling, scrfd
 from .base import Family
+
+if TYPE_CHECKING:
+    from torch import nn
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (scrfd.FAMILY, extd.FAMILY, group_sampling.FAMILY)}
 

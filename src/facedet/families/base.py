@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-from torch import nn
 
 from ..config import Config, DataConfig, NoLossConfig
 from ..data.transforms import Compose
@@ -20,6 +19,8 @@ from ..models.detector import Detector, DetectorInfo
 from ..postprocess.base import Frame, PostProcessor, Settings
 
 if TYPE_CHECKING:
+    from torch import nn
+
     from ..analysis.flops import Complexity
     from ..search import SearchSpace
 
@@ -29,6 +30,14 @@ __all__ = [
 ]
 
 DetectFn = Callable[[np.ndarray, float], np.ndarray]
+
+
+def needs_torch(*args: Any, **kwargs: Any) -> Any:
+    """A family part that needs torch, in an install without it (ONNX Runtime inference only)."""
+    from ..lazy import INSTALL_TORCH
+    from ..optional import MissingDependency
+
+    raise MissingDependency(f"training, export and the torch backend need torch: {INSTALL_TORCH}")
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,16 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol, cast, runtime_checkable
-
-from torch import Tensor, nn
+from typing import TYPE_CHECKING, Protocol, cast, runtime_checkable
 
 from ..coders import BoxCoder, coder_from_description
 from ..priors import AnchorGrid
 from .outputs import HeadOutputs
+
+if TYPE_CHECKING:
+    from torch import Tensor, nn
+else:
+    pass
 
 Triple = tuple[float, float, float]
 METADATA_PREFIX = "facedet."

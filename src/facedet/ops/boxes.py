@@ -6,8 +6,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
+else:
+    from ..lazy import torch
 
 
 def box_area_np(boxes: np.ndarray, offset: float = 0.0) -> np.ndarray:

@@ -7,15 +7,29 @@ fallback otherwise (continuous convention, as mmcv/torchvision).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 
-try:  # torchvision's compiled ops do not load with every torch build
-    from torchvision.ops import nms as _tv_nms  # type: ignore
+if TYPE_CHECKING:
+    import torch
+else:
+    from ..lazy import torch
 
-    _tv_nms(torch.zeros((1, 4)), torch.zeros(1), 0.5)
-except Exception:  # noqa: BLE001
-    _tv_nms = None
+_TV_NMS: list = []  # [torchvision's nms or None], probed on first use (not at import: no torch needed for numpy)
+
+
+def _tv_nms():  # type: ignore[no-untyped-def]
+    """torchvision's compiled NMS when it imports and runs with this torch, else None (probed once)."""
+    if not _TV_NMS:
+        try:  # torchvision's compiled ops do not load with every torch build
+            from torchvision.ops import nms  # type: ignore
+
+            nms(torch.zeros((1, 4)), torch.zeros(1), 0.5)
+            _TV_NMS.append(nms)
+        except Exception:  # noqa: BLE001
+            _TV_NMS.append(None)
+    return _TV_NMS[0]
 
 
 def nms_np(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, offset: float = 0.0) -> np.ndarray:
@@ -45,8 +59,9 @@ def nms_torch(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float) -
     """Indices (int64) of kept boxes in descending score order."""
     if boxes.numel() == 0:
         return torch.zeros((0,), dtype=torch.long, device=boxes.device)
-    if _tv_nms is not None:
-        return _tv_nms(boxes.float(), scores.float(), iou_threshold)
+    tv = _tv_nms()
+    if tv is not None:
+        return tv(boxes.float(), scores.float(), iou_threshold)
     # Fallback: the numpy kernel (loops only over kept boxes, suppression vectorised).
     keep = nms_np(boxes.detach().float().cpu().numpy(), scores.detach().float().cpu().numpy(), iou_threshold)
     return torch.from_numpy(keep).to(boxes.device)

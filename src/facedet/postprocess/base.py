@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-from torch import Tensor
 
 from ..checks import fraction, integer
 from ..models.outputs import HeadOutputs
 from ..types import Detections
+
+if TYPE_CHECKING:
+    from torch import Tensor
+else:
+    pass
 
 
 @dataclass(frozen=True)

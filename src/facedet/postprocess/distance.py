@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import Tensor
 
 from ..coders import DistanceCoder
 from ..models.outputs import HeadOutputs
@@ -23,6 +22,14 @@ from ..priors import PointGrid, feat_sizes_for
 from ..types import Detections
 from .base import Frame, Settings
 from .select import clip_np, suppress_np, suppress_torch
+
+if TYPE_CHECKING:
+    import torch
+    from torch import Tensor
+else:
+    from ..lazy import torch
+
+from ..lazy import no_grad
 
 
 @dataclass(frozen=True)
@@ -45,7 +52,7 @@ class DistancePostProcessor:
         kps = list(out.kps) if self.has_kps and out.kps is not None else []
         return tuple([c.sigmoid() for c in out.cls] + list(out.reg) + kps)
 
-    @torch.no_grad()
+    @no_grad
     def torch(self, out: HeadOutputs, frames: Sequence[Frame]) -> list[Detections]:
         sig = [c.sigmoid() for c in out.cls]
         points = self.points.points(out.feat_sizes, sig[0].device)

@@ -7,10 +7,16 @@ is the +1-pixel area convention of insightface's numpy NMS; 0 the continuous one
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 
 from ..ops.nms import nms_np, nms_torch
+
+if TYPE_CHECKING:
+    import torch
+else:
+    from ..lazy import torch
 
 
 def candidates_np(scores: np.ndarray, threshold: float, pre_nms_top_k: int | None = None,

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import Tensor
 
 from ..coders import DeltaCoder
 from ..models.outputs import HeadOutputs
@@ -23,6 +22,14 @@ from ..priors import AnchorGrid, feat_sizes_for
 from ..types import Detections
 from .base import Frame, Settings
 from .select import candidates_np, candidates_torch, suppress_np, suppress_torch, to_image_np
+
+if TYPE_CHECKING:
+    import torch
+    from torch import Tensor
+else:
+    from ..lazy import torch
+
+from ..lazy import no_grad
 
 
 def softmax_face_np(logits: np.ndarray) -> np.ndarray:
@@ -56,7 +63,7 @@ class SoftmaxAnchorPostProcessor:
     def flatten(self, out: HeadOutputs) -> tuple[Tensor, ...]:
         return tuple(list(out.cls) + list(out.reg))
 
-    @torch.no_grad()
+    @no_grad
     def candidates(self, out: HeadOutputs) -> list[tuple[Tensor, Tensor, Tensor]]:
         """Per image, before NMS: anchor rows ``(K,)``, decoded boxes ``(K, 4)`` (network-input pixels) and
         face probabilities ``(K,)``, best first."""
@@ -69,7 +76,7 @@ class SoftmaxAnchorPostProcessor:
             res.append((keep, self.coder.decode(deltas[b, keep], anchors[keep]), probs[b, keep]))
         return res
 
-    @torch.no_grad()
+    @no_grad
     def torch(self, out: HeadOutputs, frames: Sequence[Frame]) -> list[Detections]:
         dets = []
         for (_, boxes, scores), frame in zip(self.candidates(out), frames, strict=True):

@@ -24,8 +24,7 @@ from ...config import Config, DataConfig
 from ...criteria.multibox import MultiBoxCriterion
 from ...data.crops import extd_train_transforms
 from ...data.transforms import Compose
-from ...models.detector import Detector, DetectorInfo
-from ...postprocess import Settings, SoftmaxAnchorPostProcessor
+from ...models.detector import Detector
 from ...tta import PyramidTest, max_shrink_extd
 from ..base import Budget
 
@@ -112,11 +111,6 @@ def criterion(model: nn.Module, cfg: Config) -> nn.Module:
 
 def augment(model: Detector, data: DataConfig) -> Compose:
     return extd_train_transforms(data, model.input_mean, model.input_rgb)
-
-
-def postprocess(info: DetectorInfo, settings: Settings, model: nn.Module | None = None) -> SoftmaxAnchorPostProcessor:
-    return SoftmaxAnchorPostProcessor(info.anchors, info.coder, settings, pre_nms_top_k=5000,  # type: ignore[arg-type]
-                                      default_top_k=750)
 
 
 def paper_config(cfg: Config, budget: Budget) -> Config:

@@ -6,32 +6,40 @@ Fast R-CNN's criterion for ``_rcnn``); tested with :func:`detect_pyramid`; "@S" 
 :mod:`.scale_eval`.
 """
 
-from ...analysis.flops import module_breakdown
-from ..base import Family
-from . import recipe
-from .decode import ScoredBoxes, decode_outputs
-from .fast_rcnn import GroupedFastRCNN, GroupedFastRCNNCriterion, proposals, refine
-from .network import VARIANTS, GroupSamplingDetector, GSConfig
+from ...lazy import has_torch
+from ..base import Family, needs_torch
 from .postprocess import TwoStagePostProcessor, postprocess
-from .presets import PRESETS, PUBLISHED, WEIGHTS, build, zoo_table
-from .pyramid import PAPER_SCALES, PyramidDetections, detect_pyramid, pyramid_scales
-from .recipe import SAMPLINGS, GSLossConfig, build_criterion, make_sampler
 
-FAMILY = Family(
-    name="group_sampling",
-    zoo=zoo_table(),
-    criterion=recipe.criterion,
-    augment=recipe.augment,
-    postprocess=postprocess,
-    loss_config=GSLossConfig,
-    paper_config=recipe.paper_config,
-    test_time=recipe.test_time,
-    flops_breakdown=module_breakdown,
-)
+if has_torch():
+    from ...analysis.flops import module_breakdown
+    from . import recipe
+    from .decode import ScoredBoxes, decode_outputs
+    from .fast_rcnn import GroupedFastRCNN, GroupedFastRCNNCriterion, proposals, refine
+    from .network import VARIANTS, GroupSamplingDetector, GSConfig
+    from .presets import PRESETS, PUBLISHED, WEIGHTS, build, zoo_table
+    from .pyramid import PAPER_SCALES, PyramidDetections, detect_pyramid, pyramid_scales
+    from .recipe import SAMPLINGS, GSLossConfig, build_criterion, make_sampler
 
-__all__ = [
-    "FAMILY", "PAPER_SCALES", "PRESETS", "PUBLISHED", "SAMPLINGS", "VARIANTS", "WEIGHTS", "GSConfig", "GSLossConfig",
-    "GroupSamplingDetector", "GroupedFastRCNN", "GroupedFastRCNNCriterion", "PyramidDetections", "ScoredBoxes",
-    "TwoStagePostProcessor", "build", "build_criterion", "decode_outputs", "detect_pyramid", "make_sampler",
-    "proposals", "pyramid_scales", "refine",
-]
+    FAMILY = Family(
+        name="group_sampling",
+        zoo=zoo_table(),
+        criterion=recipe.criterion,
+        augment=recipe.augment,
+        postprocess=postprocess,
+        loss_config=GSLossConfig,
+        paper_config=recipe.paper_config,
+        test_time=recipe.test_time,
+        flops_breakdown=module_breakdown,
+    )
+
+    __all__ = [
+        "FAMILY", "PAPER_SCALES", "PRESETS", "PUBLISHED", "SAMPLINGS", "VARIANTS", "WEIGHTS", "GSConfig",
+        "GSLossConfig",
+        "GroupSamplingDetector", "GroupedFastRCNN", "GroupedFastRCNNCriterion", "PyramidDetections", "ScoredBoxes",
+        "TwoStagePostProcessor", "build", "build_criterion", "decode_outputs", "detect_pyramid", "make_sampler",
+        "proposals", "pyramid_scales", "refine",
+    ]
+else:  # ONNX Runtime inference only (no torch): decoding, nothing that builds or trains a network
+    FAMILY = Family(name="group_sampling", zoo={}, criterion=needs_torch, augment=needs_torch,
+                    postprocess=postprocess)
+    __all__ = ["FAMILY", "TwoStagePostProcessor"]

@@ -6,16 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import Tensor, nn
 
 from ...models.detector import DetectorInfo
 from ...models.outputs import HeadOutputs
 from ...postprocess import Frame, Settings, SoftmaxAnchorPostProcessor, suppress_torch, to_image_np
 from ...types import Detections
-from .fast_rcnn import GroupedFastRCNN, proposals, refine
+
+if TYPE_CHECKING:
+    import torch
+    from torch import Tensor, nn
+else:
+    from ...lazy import torch
 
 PRE_NMS_TOP_K = 50_000
 
@@ -48,8 +52,13 @@ class TwoStagePostProcessor:
     def numpy(self, arrays: Mapping[str, np.ndarray], frames: Sequence[Frame]) -> list[Detections]:
         raise ValueError(self.export_error)
 
-    @torch.no_grad()
     def torch(self, out: HeadOutputs, frames: Sequence[Frame]) -> list[Detections]:
+        with torch.no_grad():
+            return self._torch(out, frames)
+
+    def _torch(self, out: HeadOutputs, frames: Sequence[Frame]) -> list[Detections]:
+        from .fast_rcnn import GroupedFastRCNN, proposals, refine
+
         if out.features is None:
             raise ValueError("two-stage decoding needs the neck maps (HeadOutputs.features)")
         st = self.single.settings

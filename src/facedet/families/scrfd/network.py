@@ -22,8 +22,7 @@ from ...models.layers import NormKind
 from ...models.necks import PAFPN
 from ...models.outputs import HeadOutputs
 from ...priors import AnchorGrid
-
-SCRFD_ANCHOR_SIZES = ((16.0, 32.0), (64.0, 128.0), (256.0, 512.0))
+from .decoding import SCRFD_ANCHOR_SIZES
 
 
 @dataclass(frozen=True)

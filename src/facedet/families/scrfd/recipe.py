@@ -12,22 +12,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from torch import nn
 
-from ...coders import DistanceCoder
 from ...config import Config, DataConfig
 from ...criteria.gfl import GFLCriterion, GFLLossConfig
 from ...data.transforms import Compose, scrfd_train_transforms
-from ...models.detector import Detector, DetectorInfo
-from ...postprocess import DistancePostProcessor, Settings
-from ...priors import AnchorGrid
+from ...models.detector import Detector
 from ...tta import SingleScale
-from ..base import Budget, OnnxLayout
-from .network import SCRFD_ANCHOR_SIZES
-
-STRIDES = (8, 16, 32)
+from ..base import Budget
+from .decoding import postprocess, recognise_onnx
 
 
 def criterion(model: nn.Module, cfg: Config) -> nn.Module:
@@ -36,11 +29,6 @@ def criterion(model: nn.Module, cfg: Config) -> nn.Module:
 
 def augment(model: Detector, data: DataConfig) -> Compose:
     return scrfd_train_transforms(data)
-
-
-def postprocess(info: DetectorInfo, settings: Settings, model: nn.Module | None = None) -> DistancePostProcessor:
-    coder = info.coder if isinstance(info.coder, DistanceCoder) else DistanceCoder()
-    return DistancePostProcessor(info.anchors.points(), settings, info.has_kps, coder)
 
 
 def paper_config(cfg: Config, budget: Budget) -> Config:
@@ -53,18 +41,6 @@ def paper_config(cfg: Config, budget: Budget) -> Config:
 
 def test_time() -> SingleScale:
     return SingleScale(max_side=640)
-
-
-def recognise_onnx(output_names: Sequence[str]) -> OnnxLayout | None:
-    """insightface's SCRFD exports: scores, boxes (and keypoints) for strides 8 / 16 / 32, in that order."""
-    n = len(output_names)
-    if n not in (6, 9):
-        return None
-    roles = ("score", "bbox", "kps")[: n // 3]
-    names = tuple(f"{r}_{s}" for r in roles for s in STRIDES)
-    info = DetectorInfo("scrfd", AnchorGrid(STRIDES, SCRFD_ANCHOR_SIZES), DistanceCoder(), has_kps=n == 9,
-                        input_mean=(127.5,) * 3, input_std=(128.0,) * 3, input_rgb=True)
-    return OnnxLayout(info, names)
 
 
 __all__ = ["GFLLossConfig", "augment", "criterion", "paper_config", "postprocess", "recognise_onnx", "test_time"]
