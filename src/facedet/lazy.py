@@ -36,7 +36,9 @@ class LazyModule(ModuleType):
         return self._lazy_target
 
     def __getattr__(self, attr: str) -> Any:
-        return getattr(self._load(), attr)
+        value = getattr(self._load(), attr)
+        self.__dict__[attr] = value  # later reads are plain attribute reads (hot paths read torch.* often)
+        return value
 
 
 def has_torch() -> bool:
