@@ -271,16 +271,27 @@ class FaceDetector:
 RANKS = ("score", "area", "center")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class OrtDevice:
     """Where ONNX Runtime runs: ``type`` ("cpu" / "cuda") and ``index``, as ``torch.device`` has them,
-    without needing torch (an ONNX Runtime install may have none)."""
+    without needing torch (an ONNX Runtime install may have none). Equal to the ``torch.device`` or the
+    string of the same name (``det.device == torch.device("cpu")`` holds on either backend)."""
 
     type: str
     index: int | None = None
 
     def __str__(self) -> str:
         return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, OrtDevice | str):
+            return str(self) == str(other)
+        if hasattr(other, "type") and hasattr(other, "index"):  # a torch.device
+            return str(self) == str(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(str(self))
 
 
 def ort_providers_for(device: OrtDevice | torch.device) -> list[str]:
@@ -293,8 +304,10 @@ def ort_providers_for(device: OrtDevice | torch.device) -> list[str]:
 
 def _ort_device(device: str | torch.device | OrtDevice) -> OrtDevice:
     """The device ONNX Runtime should run on: ``auto`` is CUDA when this onnxruntime has the CUDA provider."""
-    if not isinstance(device, str):  # a torch.device or an OrtDevice
-        return OrtDevice(device.type, device.index)
+    if isinstance(device, OrtDevice):
+        return device
+    if not isinstance(device, str) and hasattr(device, "type") and hasattr(device, "index"):  # a torch.device
+        return OrtDevice(str(device.type), device.index)
     name = checks.device("device", device)
     if name == "auto":
         import onnxruntime as ort

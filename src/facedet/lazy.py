@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import importlib.util
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any, TypeVar
@@ -41,12 +40,15 @@ class LazyModule(ModuleType):
         return value
 
 
+@functools.cache
 def has_torch() -> bool:
-    """Whether torch can be imported here (found on the path; not imported)."""
+    """Whether torch imports here (an installed but broken torch, say a CUDA library that fails to load,
+    counts as absent: ONNX Runtime inference still works). Families import it anyway when it does."""
     try:
-        return importlib.util.find_spec("torch") is not None
-    except (ImportError, ValueError):
+        importlib.import_module("torch")
+    except Exception:  # noqa: BLE001 - ImportError, OSError from a broken native library, ...
         return False
+    return True
 
 
 torch = LazyModule("torch")
@@ -56,7 +58,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def no_grad(fn: F) -> F:
-    """``@torch.no_grad()`` that imports torch when the function is called, not when it is defined."""
+    """``@torch.no_grad()`` that imports torch when the function is called, not when it is defined
+    (for plain functions and methods; a generator's body would run outside it)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -15,18 +15,23 @@ import tempfile
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from torch import nn
-
-from .convert.state import read_state_dict
 from .families.base import ZooEntry
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 def zoo() -> dict[str, ZooEntry]:
     """Every family's presets, merged (``facedet.families.FAMILIES`` is the one list of families)."""
     from .families import FAMILIES
+    from .lazy import INSTALL_TORCH, has_torch
 
+    if not has_torch():
+        from .optional import MissingDependency
+
+        raise MissingDependency(f"the model zoo builds torch models: {INSTALL_TORCH}")
     table: dict[str, ZooEntry] = {}
     for fam in FAMILIES.values():
         table.update(fam.zoo)
@@ -206,6 +211,8 @@ def _fetch(url: str, out: Any, timeout: float, progress: bool, desc: str) -> Non
 def load_state(model: nn.Module, path: str | Path) -> None:
     """Load our ``.pt``: a state dict, or a checkpoint dict with ``model`` / ``state_dict`` key (strict);
     ValueError naming the file when it holds another architecture's weights."""
+    from .convert.state import read_state_dict
+
     _load_strict(model, read_state_dict(path), path)
 
 
@@ -233,6 +240,8 @@ def load_model(name: str, weights: str | Path | None = None) -> nn.Module:
 
     ``weights=None`` uses the cached / downloadable weights of the zoo entry. Returns eval mode.
     """
+    from .convert.state import read_state_dict
+
     e = entry(name)
     model = build_model(name)
     path = Path(weights) if weights is not None else download_weights(name)

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -36,14 +37,18 @@ if mode == "detect":
     print(json.dumps({"backend": det.backend, "boxes": d.boxes.tolist(), "scores": d.scores.tolist(),
                       "torch": "torch" in sys.modules}))
 else:
-    try:
-        FaceDetector("scrfd_500m")
-    except Exception as exc:
-        print(json.dumps({"error": type(exc).__name__, "message": str(exc)}))
+    import facedet
+    errors = []
+    for call in (lambda: FaceDetector("scrfd_500m"), facedet.list_models):
+        try:
+            call()
+        except Exception as exc:
+            errors.append({"error": type(exc).__name__, "message": str(exc)})
+    print(json.dumps(errors))
 """
 
 
-def _run(*args: str) -> dict:
+def _run(*args: str) -> Any:
     out = subprocess.run([sys.executable, "-c", NO_TORCH, str(SRC), *args], capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
@@ -66,9 +71,21 @@ def test_an_onnx_file_detects_without_torch(tmp_path):
 
 
 def test_torch_paths_say_what_to_install():
-    got = _run("zoo")
-    assert got["error"] == "MissingDependency"
-    assert "pip install torch" in got["message"] and "download.pytorch.org/whl/cpu" in got["message"]
+    got = _run("zoo")  # a zoo name, and the zoo's list
+    assert [e["error"] for e in got] == ["MissingDependency", "MissingDependency"]
+    assert all("pip install torch" in e["message"] and "download.pytorch.org/whl/cpu" in e["message"] for e in got)
+
+
+def test_ort_devices_compare_with_torch_devices_and_bad_ones_are_refused():
+    import torch
+
+    from facedet.api import OrtDevice, _ort_device
+
+    assert torch.device("cpu") == OrtDevice("cpu") and OrtDevice("cuda", 0) == "cuda:0"
+    assert _ort_device(torch.device("cuda:1")) == OrtDevice("cuda", 1)
+    for bad in (0, None, "gpu"):
+        with pytest.raises(ValueError, match="device must be auto, cpu, cuda"):
+            _ort_device(bad)
 
 
 @pytest.mark.parametrize("name", ["torch", "torch.nn"])

@@ -11,14 +11,16 @@ def _fmt(v: object, spec: str) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from ..zoo import build_model, list_models, published
+
+    names = list_models()  # without torch: one line saying how to install it
     import torch
 
     from ..analysis.flops import count_complexity
-    from ..zoo import build_model, list_models, published
 
     torch.set_num_threads(2)
     rows = []
-    for name in list_models():
+    for name in names:
         pub = published(name)
         size = tuple(pub.get("flops_size", (640, 480)))  # the size the paper's FLOPs were counted at
         c = count_complexity(build_model(name), size)

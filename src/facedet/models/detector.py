@@ -20,8 +20,6 @@ from .outputs import HeadOutputs
 
 if TYPE_CHECKING:
     from torch import Tensor, nn
-else:
-    pass
 
 Triple = tuple[float, float, float]
 METADATA_PREFIX = "facedet."

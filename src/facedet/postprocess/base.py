@@ -19,8 +19,6 @@ from ..types import Detections
 
 if TYPE_CHECKING:
     from torch import Tensor
-else:
-    pass
 
 
 @dataclass(frozen=True)
