@@ -9,7 +9,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -119,7 +119,8 @@ class FaceDetector:
                                                      "%dx%d", onnx_file, *static)
                 input_size = static
         else:
-            self.model = resolve_model(model, weights).to(str(self.device) if backend == "torch" else "cpu").eval()
+            where = cast("torch.device", self.device) if backend == "torch" else "cpu"
+            self.model = resolve_model(model, weights).to(where).eval()
             info = DetectorInfo.of(self.model)
             if backend == "onnx":
                 path = self._onnx_export(model, weights)
@@ -265,7 +266,7 @@ class FaceDetector:
             return self.post.numpy(self.ort.run(blob), frames)
         assert self.model is not None
         with torch.inference_mode():
-            return self.post.torch(self.model(torch.from_numpy(blob).to(str(self.device))), frames)
+            return self.post.torch(self.model(torch.from_numpy(blob).to(cast("torch.device", self.device))), frames)
 
 
 RANKS = ("score", "area", "center")
@@ -284,9 +285,7 @@ class OrtDevice:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, OrtDevice | str):
-            return str(self) == str(other)
-        if hasattr(other, "type") and hasattr(other, "index"):  # a torch.device
+        if isinstance(other, OrtDevice | str) or (hasattr(other, "type") and hasattr(other, "index")):  # torch.device
             return str(self) == str(other)
         return NotImplemented
 

@@ -95,7 +95,7 @@ def level_anchors_np(
 ) -> np.ndarray:
     """Numpy version of :func:`level_anchors` (float32; no torch needed on the ONNX Runtime path)."""
     half = _half_extents(sizes, ratios)
-    pts = grid_points_np(feat_size, stride, len(half), offset).astype(np.float32)
+    pts = grid_points_np(feat_size, stride, len(half), offset)
     hw = np.tile(np.asarray(half, np.float32), (feat_size[0] * feat_size[1], 1))
     return np.concatenate([pts - hw, pts + hw], axis=1)
 

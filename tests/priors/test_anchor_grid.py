@@ -81,3 +81,15 @@ def test_cache_description_and_errors() -> None:
         AnchorGrid.from_description({"type": "points"})
     with pytest.raises(ValueError, match="anchors per location"):
         grid.points()
+
+
+@pytest.mark.parametrize("grid", [
+    AnchorGrid((4, 8, 16, 32, 64, 128), ((16.0,), (32.0,), (64.0,), (128.0,), (256.0,), (512.0,))),
+    AnchorGrid((8, 16), ((16.0, 32.0), (64.0, 128.0)), (1.0, 1.5), (0.5,)),
+])
+def test_numpy_boxes_equal_the_torch_grid_bit_for_bit(grid) -> None:
+    """The ONNX Runtime path builds its anchors in numpy (no torch needed): the very same floats."""
+    sizes = ((80, 60), (40, 30), (20, 15), (10, 8), (5, 4), (3, 2))[: len(grid.strides)]
+    np_boxes = grid.boxes_np(sizes)
+    torch_boxes = grid.boxes(sizes).numpy()
+    assert np_boxes.dtype == np.float32 and np.array_equal(np_boxes, torch_boxes)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import copy
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import torch
@@ -133,6 +133,14 @@ def count_complexity(
         for handle in handles:
             handle.remove()
     return Complexity(params, totals[0], totals[1], (w, h), dict(per_module))
+
+
+def count_built(build: Callable[[], nn.Module], size: tuple[int, int] = (640, 480)) -> Complexity:
+    """Count a model ``build()`` makes only to be counted: built on the meta device without its random
+    initialisation and counted in place, no copy (a search's draws: about 30 ms each at 2.5 GMACs)."""
+    with skip_init(), torch.device("meta"):
+        model = build()
+    return count_complexity(model, size, copy=False)
 
 
 def scrfd_breakdown(c: Complexity) -> dict[str, int]:

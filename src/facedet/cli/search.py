@@ -19,26 +19,25 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from facedet.families import FAMILIES
+from facedet.families import FAMILIES, Family
 
 
-def _template(spec: str | None, family: str) -> dict[str, Any] | None:
-    """The template's ``arch`` dict: an architecture file, or a zoo preset's own config."""
+def _template(spec: str | None, fam: Family) -> dict[str, Any] | None:
+    """The template's ``arch`` dict: an architecture file's, or a zoo preset's own config; refused when
+    it is of another family than ``fam`` (family objects compared, as everywhere outside families/)."""
     if not spec:
         return None
     from facedet.archfile import is_arch_file, read_arch_file
     from facedet.families import family_of
 
+    other = family_of(spec)  # an architecture file or a zoo preset
+    if other is not fam:
+        raise ValueError(f"--template {spec} belongs to the {other.name} family, not {fam.name}")
     if is_arch_file(spec):
-        f = read_arch_file(spec)
-        if f.family != family:
-            raise ValueError(f"--template {spec} describes a model of the {f.family} family, not {family}")
-        return f.arch
+        return read_arch_file(spec).arch
     from facedet.analysis.flops import skip_init
     from facedet.zoo import build_model
 
-    if family_of(spec).name != family:
-        raise ValueError(f"--template {spec} belongs to the {family_of(spec).name} family, not {family}")
     with skip_init():
         model = build_model(spec)
     arch = getattr(model, "config_dict", lambda: {})()
@@ -57,7 +56,7 @@ def _run_family(args: argparse.Namespace) -> int:
     fam = family_named(args.family)
     assert fam.search_space is not None and fam.from_arch is not None  # only such families get a sub-command
     check_out(args.out, args.overwrite)  # before the search, which can take hours
-    template = _template(args.template, fam.name)
+    template = _template(args.template, fam)
     space = fam.search_space(args.stage, args.space, template, args.gflops, eps=args.eps, ratio_eps=args.ratio_eps)
     cands = random_search(space, fam.from_arch, args.gflops, args.num, args.seed, args.eps,
                           max_draws=args.max_draws, breakdown=fam.flops_breakdown, progress=not args.no_progress)

@@ -129,3 +129,11 @@ class Family:
     guess_preset: Callable[[Path], str] | None = None
     from_arch: Callable[..., nn.Module] | None = None
     search_space: Callable[..., SearchSpace] | None = None
+
+    @classmethod
+    def decoding_only(cls, name: str, postprocess: Callable[[DetectorInfo, Settings, nn.Module | None], PostProcessor],
+                      recognise_onnx: Callable[[Sequence[str]], OnnxLayout | None] | None = None) -> Family:
+        """The family in an install without torch: it decodes its ONNX files, and the parts that build or
+        train a network raise :class:`~facedet.optional.MissingDependency` saying how to get torch."""
+        return cls(name=name, zoo={}, criterion=needs_torch, augment=needs_torch, postprocess=postprocess,
+                   recognise_onnx=recognise_onnx)

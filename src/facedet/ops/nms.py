@@ -7,6 +7,7 @@ fallback otherwise (continuous convention, as mmcv/torchvision).
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,20 +17,17 @@ if TYPE_CHECKING:
 else:
     from ..lazy import torch
 
-_TV_NMS: list = []  # [torchvision's nms or None], probed on first use (not at import: no torch needed for numpy)
-
-
+@functools.cache
 def _tv_nms():  # type: ignore[no-untyped-def]
-    """torchvision's compiled NMS when it imports and runs with this torch, else None (probed once)."""
-    if not _TV_NMS:
-        try:  # torchvision's compiled ops do not load with every torch build
-            from torchvision.ops import nms  # type: ignore
+    """torchvision's compiled NMS when it imports and runs with this torch, else None; probed once, on
+    first use rather than at import (the numpy path needs no torch)."""
+    try:  # torchvision's compiled ops do not load with every torch build
+        from torchvision.ops import nms  # type: ignore
 
-            nms(torch.zeros((1, 4)), torch.zeros(1), 0.5)
-            _TV_NMS.append(nms)
-        except Exception:  # noqa: BLE001
-            _TV_NMS.append(None)
-    return _TV_NMS[0]
+        nms(torch.zeros((1, 4)), torch.zeros(1), 0.5)
+        return nms
+    except Exception:  # noqa: BLE001
+        return None
 
 
 def nms_np(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, offset: float = 0.0) -> np.ndarray:

@@ -81,16 +81,12 @@ def _counts(path: Path, search: dict[str, Any]) -> tuple[int, int, dict[str, int
             return int(search["macs"]), int(search["params"]), {str(k): int(v) for k, v in parts.items()}
         except (TypeError, ValueError):
             pass  # a hand-edited block: count instead
-    import torch
-
-    from ..analysis.flops import count_complexity, skip_init
+    from ..analysis.flops import count_built
     from ..families import family_of
     from ..zoo import build_model
 
-    with skip_init(), torch.device("meta"):
-        model = build_model(str(path))
-    c = count_complexity(model, copy=False)
-    breakdown = family_of(model).flops_breakdown
+    c = count_built(lambda: build_model(str(path)))
+    breakdown = family_of(str(path)).flops_breakdown
     return c.macs, c.params, breakdown(c) if breakdown is not None else {}
 
 

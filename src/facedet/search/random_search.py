@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-import torch
 from torch import nn
 
-from ..analysis.flops import Complexity, count_complexity, skip_init
+from ..analysis.flops import Complexity, count_built
 
 
 @dataclass(frozen=True)
@@ -84,9 +83,7 @@ def _draws(space: SearchSpace, build: Callable[[Mapping[str, Any]], nn.Module], 
         if d is None:
             yield None, None
             continue
-        with skip_init(), torch.device("meta"):
-            model = build(d.arch)
-        yield d, count_complexity(model, size, copy=False)
+        yield d, count_built(lambda arch=d.arch: build(arch), size)
 
 
 def random_search(

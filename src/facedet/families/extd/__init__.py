@@ -1,7 +1,7 @@
 """EXTD (Yoo et al., "Extremely Tiny Face Detector via Iterative Filter Reuse"): network, presets, recipe."""
 
 from ...lazy import has_torch
-from ..base import Family, needs_torch
+from ..base import Family
 from .decoding import postprocess
 
 if has_torch():
@@ -28,5 +28,5 @@ if has_torch():
         "EXTDLossConfig", "EXTDRecipe", "build_criterion", "build_extd",
     ]
 else:  # ONNX Runtime inference only (no torch): decoding, nothing that builds or trains a network
-    FAMILY = Family(name="extd", zoo={}, criterion=needs_torch, augment=needs_torch, postprocess=postprocess)
+    FAMILY = Family.decoding_only("extd", postprocess)
     __all__ = ["FAMILY"]

@@ -7,7 +7,7 @@ Fast R-CNN's criterion for ``_rcnn``); tested with :func:`detect_pyramid`; "@S" 
 """
 
 from ...lazy import has_torch
-from ..base import Family, needs_torch
+from ..base import Family
 from .postprocess import TwoStagePostProcessor, postprocess
 
 if has_torch():
@@ -40,6 +40,5 @@ if has_torch():
         "proposals", "pyramid_scales", "refine",
     ]
 else:  # ONNX Runtime inference only (no torch): decoding, nothing that builds or trains a network
-    FAMILY = Family(name="group_sampling", zoo={}, criterion=needs_torch, augment=needs_torch,
-                    postprocess=postprocess)
+    FAMILY = Family.decoding_only("group_sampling", postprocess)
     __all__ = ["FAMILY", "TwoStagePostProcessor"]

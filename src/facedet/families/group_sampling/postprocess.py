@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 else:
     from ...lazy import torch
 
+from ...lazy import no_grad
+
 PRE_NMS_TOP_K = 50_000
 
 
@@ -52,11 +54,8 @@ class TwoStagePostProcessor:
     def numpy(self, arrays: Mapping[str, np.ndarray], frames: Sequence[Frame]) -> list[Detections]:
         raise ValueError(self.export_error)
 
+    @no_grad
     def torch(self, out: HeadOutputs, frames: Sequence[Frame]) -> list[Detections]:
-        with torch.no_grad():
-            return self._torch(out, frames)
-
-    def _torch(self, out: HeadOutputs, frames: Sequence[Frame]) -> list[Detections]:
         from .fast_rcnn import GroupedFastRCNN, proposals, refine
 
         if out.features is None:

@@ -1,7 +1,7 @@
 """SCRFD (Guo et al., ICLR 2022): searched MobileNet / ResNet backbones, PAFPN, shared GN head, ATSS + GFL."""
 
 from ...lazy import has_torch
-from ..base import Family, needs_torch
+from ..base import Family
 from .decoding import SCRFD_ANCHOR_SIZES, postprocess, recognise_onnx
 
 if has_torch():
@@ -32,6 +32,5 @@ if has_torch():
 
     __all__ = ["FAMILY", "PRESETS", "SCRFD", "SCRFD_ANCHOR_SIZES", "SCRFDConfig"]
 else:  # ONNX Runtime inference only (no torch): decoding, nothing that builds or trains a network
-    FAMILY = Family(name="scrfd", zoo={}, criterion=needs_torch, augment=needs_torch, postprocess=postprocess,
-                    recognise_onnx=recognise_onnx)
+    FAMILY = Family.decoding_only("scrfd", postprocess, recognise_onnx)
     __all__ = ["FAMILY", "SCRFD_ANCHOR_SIZES"]

@@ -44,7 +44,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ...analysis.flops import Complexity, count_complexity, skip_init
+from ...analysis.flops import Complexity, count_built
 from ...search.random_search import Draw, within
 from .network import SCRFD, SCRFDConfig, build_backbone
 from .presets import SCRFD_500M
@@ -98,10 +98,8 @@ def stage_ratios(c: Complexity) -> list[float]:
 
 
 def count(cfg: SCRFDConfig, size: tuple[int, int] = (640, 480)) -> Complexity:
-    """MACs of ``cfg`` at ``size`` (built on the meta device without its random initialisation)."""
-    with skip_init(), torch.device("meta"):
-        model = SCRFD.from_config(cfg)
-    return count_complexity(model, size, copy=False)
+    """MACs of ``cfg`` at ``size`` (:func:`~facedet.analysis.flops.count_built`)."""
+    return count_built(lambda: SCRFD.from_config(cfg), size)
 
 
 class _BackboneOnly(nn.Module):
@@ -117,9 +115,7 @@ class _BackboneOnly(nn.Module):
 
 def backbone_ratios(cfg: SCRFDConfig, size: tuple[int, int] = (640, 480)) -> list[float]:
     """:func:`stage_ratios` of ``cfg`` from its backbone alone (a few ms: stage 2 rejects most draws on it)."""
-    with skip_init(), torch.device("meta"):
-        model = _BackboneOnly(build_backbone(cfg))
-    return stage_ratios(count_complexity(model, size, copy=False))
+    return stage_ratios(count_built(lambda: _BackboneOnly(build_backbone(cfg)), size))
 
 
 @dataclass(frozen=True)
