@@ -85,6 +85,18 @@ def _width_problems(planes: tuple[int, ...], first: tuple[int, int], ratios: lis
     return out
 
 
+def widths(first: float, ratios: list[float]) -> list[int]:
+    """The generator's width chain: ``max(8, floor8(first))``, then ``floor8(previous * r)`` per ratio."""
+    planes = [max(8, floor8(first))]
+    for r in ratios:
+        planes.append(floor8(planes[-1] * r))
+    return planes
+
+
+def _depth_problems(depths: tuple[int, ...], bounds: tuple[int, int]) -> list[str]:
+    return [f"depth {d} outside [{bounds[0]}, {bounds[1]}]" for d in depths if not bounds[0] <= d <= bounds[1]]
+
+
 def _int(rng: np.random.Generator, lo: int, hi: int) -> int:
     """Uniform integer in [lo, hi], both ends included (autotorch ``Int``)."""
     return int(rng.integers(lo, hi + 1))
@@ -135,9 +147,7 @@ class ResNetStage1:
         base = _int(rng, *self.base)
         depths = [_int(rng, *self.depth) for _ in range(4)]
         ratios = [float(rng.uniform(*self.ratio)) for _ in range(3)]
-        planes = [max(8, floor8(base))]
-        for r in ratios:
-            planes.append(floor8(planes[-1] * r))
+        planes = widths(base, ratios)
         cfg = replace(self.template, backbone=block, stage_blocks=tuple(depths), stage_planes=tuple(planes),
                       base_channels=planes[0])
         return Draw(asdict(cfg), {"block": block, "base_channels": base, "stage_blocks": depths,
@@ -153,8 +163,7 @@ class ResNetStage1:
             return [*out, f"{len(cfg.stage_planes)} widths and {len(cfg.stage_blocks)} depths, not 4 and 4"]
         if cfg.base_channels != cfg.stage_planes[0]:
             out.append(f"base_channels {cfg.base_channels} differs from the first width {cfg.stage_planes[0]}")
-        out += [f"depth {d} outside [{self.depth[0]}, {self.depth[1]}]" for d in cfg.stage_blocks
-                if not self.depth[0] <= d <= self.depth[1]]
+        out += _depth_problems(cfg.stage_blocks, self.depth)
         return out + _width_problems(cfg.stage_planes, (max(8, self.base[0]), self.base[1]), [self.ratio] * 3)
 
     def describe(self) -> dict[str, Any]:
@@ -179,9 +188,7 @@ class MobileStage1:
         stem_ratio = float(rng.uniform(*self.stem_ratio))
         depths = [_int(rng, *self.depth) for _ in range(4)]
         ratios = [float(rng.uniform(*self.ratio)) for _ in range(4)]
-        planes = [max(8, floor8(stem))]
-        for r in (stem_ratio, *ratios):
-            planes.append(floor8(planes[-1] * r))
+        planes = widths(stem, [stem_ratio, *ratios])
         cfg = replace(self.template, backbone="mobilenet", stage_blocks=tuple(depths), stage_planes=tuple(planes),
                       base_channels=0)
         return Draw(asdict(cfg), {"stem_channels": stem, "stem_ratio": stem_ratio, "stage_blocks": depths,
@@ -195,8 +202,7 @@ class MobileStage1:
         out = [] if cfg.backbone == "mobilenet" else [f"backbone {cfg.backbone} is not mobilenet"]
         if len(cfg.stage_planes) != 6 or len(cfg.stage_blocks) != 4:
             return [*out, f"{len(cfg.stage_planes)} widths and {len(cfg.stage_blocks)} depths, not 6 and 4"]
-        out += [f"depth {d} outside [{self.depth[0]}, {self.depth[1]}]" for d in cfg.stage_blocks
-                if not self.depth[0] <= d <= self.depth[1]]
+        out += _depth_problems(cfg.stage_blocks, self.depth)
         return out + _width_problems(cfg.stage_planes, (max(8, self.stem[0]), self.stem[1]),
                                      [self.stem_ratio] + [self.ratio] * 4)
 
