@@ -3,7 +3,7 @@ from a space, count the model at 640x480, keep a draw when its MACs are within `
 and the space's own constraint holds, until ``num`` are kept.
 
 Models are built on the ``meta`` device (shapes only) without their random initialisation and
-counted in place, so a draw costs some 30 ms (SCRFD-2.5G-sized). The draws
+counted in place, so a draw costs some 30 ms at 2.5 GMACs (README, "Search cost"). The draws
 come from one ``numpy.random.Generator`` seeded by ``seed``: the same seed writes the same files.
 """
 

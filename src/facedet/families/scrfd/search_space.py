@@ -13,7 +13,8 @@ The ResNet spaces are those of insightface's ``search_tools/generate_configs_2.5
   ``ratio_eps`` (by default 5 x the budget's ``eps``, 0.1, as released) of the template's, measured
   as the released code does: ``(1 - ratio_eps) * r <= t <= (1 + ratio_eps) * r`` for candidate ratio
   ``r`` and template ratio ``t``. The rule is narrow: a draw passes only when its depth ratio keeps
-  every stage's rounded depth (about 1 in 12 for SCRFD-2.5GF's 3/5/3/2), and with small widths
+  every stage's rounded depth (for SCRFD-2.5GF's 3/5/3/2 only ratios in [0.9, 1.1) do: 1 in 12.5 of
+  [0.5, 3], by the rounding arithmetic), and with small widths
   (MobileNet templates) the floor to multiples of 8 rejects most width ratios as well.
 
 A depthwise head (the MobileNet models') normalises its depthwise conv over the neck width, so there
@@ -126,7 +127,8 @@ class _BackboneOnly(nn.Module):
 
 
 def backbone_ratios(cfg: SCRFDConfig, size: tuple[int, int] = (640, 480)) -> list[float]:
-    """:func:`stage_ratios` of ``cfg`` from its backbone alone (a few ms: stage 2 rejects most draws on it)."""
+    """:func:`stage_ratios` of ``cfg`` from its backbone alone: stage 2 rejects most draws on it (around
+    scrfd_2.5g, 17,076 draws took 282 s on one thread, 16 ms each, against ~30 ms for a whole count)."""
     return stage_ratios(count_built(lambda: _BackboneOnly(build_backbone(cfg)), size))
 
 
