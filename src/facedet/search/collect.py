@@ -16,9 +16,8 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
-from ..archfile import read_arch_file
+from ..archfile import ArchFile, read_arch_file
 
 METRICS = ("ap_easy", "ap_medium", "ap_hard")
 
@@ -73,20 +72,21 @@ def finished(run: Path, epoch: float, step: int) -> tuple[bool, str]:
     return True, ""
 
 
-def _counts(path: Path, search: dict[str, Any]) -> tuple[int, int, dict[str, int]]:
+def _counts(spec: ArchFile) -> tuple[int, int, dict[str, int]]:
     """MACs, params and parts of a candidate: from its ``search`` block, else counted now (on the meta device)."""
+    search = spec.search
     parts = search.get("parts")
     if isinstance(search.get("macs"), int) and isinstance(search.get("params"), int) and isinstance(parts, dict):
         try:
-            return int(search["macs"]), int(search["params"]), {str(k): int(v) for k, v in parts.items()}
+            return search["macs"], search["params"], {str(k): int(v) for k, v in parts.items()}
         except (TypeError, ValueError):
             pass  # a hand-edited block: count instead
     from ..analysis.flops import count_built
-    from ..families import family_of
+    from ..families import family_named
     from ..zoo import build_model
 
-    c = count_built(lambda: build_model(str(path)))
-    breakdown = family_of(str(path)).flops_breakdown
+    c = count_built(lambda: build_model(spec.path))
+    breakdown = family_named(spec.family).flops_breakdown
     return c.macs, c.params, breakdown(c) if breakdown is not None else {}
 
 
@@ -101,7 +101,7 @@ def collect(folder: str | Path, metric: str = "ap_hard") -> list[Result]:
     out = []
     for f in files:
         spec = read_arch_file(f)
-        macs, params, parts = _counts(f, spec.search)
+        macs, params, parts = _counts(spec)
         r = Result(f.stem, macs, params, parts)
         log = d / f.stem / "epochs.csv"
         if (d / f.stem).is_dir() and not log.is_file():
