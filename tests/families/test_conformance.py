@@ -90,7 +90,8 @@ def _spread(out: HeadOutputs, seed: int = 0) -> HeadOutputs:
     cls = [torch.randn(c.shape, generator=g) * 3 for c in out.cls]
     reg = [torch.rand(r.shape, generator=g) * 2 for r in out.reg]
     kps = None if out.kps is None else [torch.rand(k.shape, generator=g) for k in out.kps]
-    return HeadOutputs(cls, reg, kps, out.feat_sizes)
+    aux = None if out.aux is None else _spread(out.aux, seed + 1)  # a first shot / first step
+    return HeadOutputs(cls, reg, kps, out.feat_sizes, aux=aux)
 
 
 @pytest.mark.parametrize("name", FAMILY_NAMES)

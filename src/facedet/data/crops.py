@@ -5,7 +5,12 @@
   one step above its own (then x 2^U(-1,1)), and cut a ``size`` window around it.
 - :class:`SSDSquareCrop` (``generate_batch_samples`` + ``crop_image``): one full-image sampler and
   four with scale U(0.3, 1); a square patch is accepted when a face lies fully inside it.
-- :class:`EXTDCrop`: data-anchor-sampling with probability 0.5, else the SSD crop (EXTD ``preprocess``).
+- :class:`PyramidBoxAnchorSampling` (PyramidBox / PaddlePaddle ``data_anchor_sampling``, spec families.md
+  §4.5 variant A; AInnoFace): the face's scale interval picks a target anchor scale at or below it,
+  the face is resized to U(S/2, 2S) (capped at twice its own size at its own interval), and a square
+  window of that scale is cut around it.
+- :class:`EXTDCrop`: data-anchor-sampling (either variant) with probability 0.5, else the SSD crop
+  (EXTD ``preprocess``; AInnoFace with variant A).
 - :class:`ScaleJitterCrop` (Group Sampling §5): resize by 0.25·n, n ∈ {1..8}, random ``size`` crop.
 
 Choices and differences from the reference (clovaai/EXTD_Pytorch ``utils/augmentations.py``):
@@ -115,6 +120,76 @@ class DataAnchorSampling:
                          self.min_size)
 
 
+class PyramidBoxAnchorSampling:
+    """PyramidBox data-anchor-sampling, the PaddlePaddle reference (variant A), to a ``size`` square.
+
+    For a random face of ``w x h`` pixels and ``scales`` S = 16 .. 512: its interval ``k`` is the index
+    with ``S[k-1]² < w·h < S[k]²`` (0 when ``w·h <= S[0]²`` and when the area equals a scale squared, the
+    reference's strict comparisons; capped at ``len(S) - 2`` = 4 above ``S[-2]²``); ``i ~ U{0..k}``;
+    the face's target size ``t ~ U(S[i] / 2, 2 S[i])``, with the upper end ``min(2 S[k], 2 sqrt(w·h))``
+    when ``i = k`` (no more than twice its own size). The window side is ``w · size / t`` original pixels
+    (the reference scales by the face *width*), placed so that the face lies inside it (uniform), or
+    anywhere over the image when the window is larger than the image. A window is accepted when some
+    face has at least ``min_coverage`` of its area inside (10 tries, else the last draw). Outside the
+    image: ``fill``; faces keep by centre; those under ``min_size`` px after the resize are dropped.
+    """
+
+    def __init__(
+        self,
+        size: int = 640,
+        scales: Sequence[int] = ANCHOR_SCALES,
+        fill: Sequence[float] | int = (104, 117, 123),
+        clip_border: bool = True,
+        min_size: float = 8.0,
+        tries: int = 10,
+        min_coverage: float = 0.2,
+    ) -> None:
+        self.size, self.scales = size, np.asarray(scales, np.float64)
+        self.fill, self.clip_border, self.min_size = fill, clip_border, min_size
+        self.tries, self.min_coverage = tries, min_coverage
+
+    def interval(self, area: float) -> int:
+        """The reference's ``range_size`` of a face of ``area`` px²."""
+        s2 = self.scales**2
+        inside = np.flatnonzero((area > s2[:-1]) & (area < s2[1:]))
+        k = int(inside[0]) + 1 if len(inside) else 0
+        return len(self.scales) - 2 if area > s2[-2] else k
+
+    def target(self, w: float, h: float, rng: np.random.Generator) -> float:
+        """The face's size after the resize, pixels."""
+        k = self.interval(w * h)
+        i = int(rng.integers(0, k + 1))
+        lo, hi = self.scales[i] / 2.0, 2.0 * self.scales[i]
+        if i == k:
+            hi = min(hi, 2.0 * float(np.sqrt(w * h)))
+        return float(rng.uniform(lo, hi))
+
+    def __call__(self, s: Sample, rng: np.random.Generator) -> Sample:
+        if len(s.boxes) == 0:
+            raise ValueError("data-anchor-sampling needs at least one face")
+        h, w = s.image.shape[:2]
+        boxes = s.boxes.astype(np.float64)
+        j = int(rng.integers(len(boxes)))
+        x0, y0 = boxes[j, 0], boxes[j, 1]
+        fw, fh = boxes[j, 2] - x0, boxes[j, 3] - y0
+        side = fw * self.size / self.target(fw, fh, rng)
+        areas = np.maximum(boxes[:, 2] - boxes[:, 0], 0) * np.maximum(boxes[:, 3] - boxes[:, 1], 0)
+        for _ in range(self.tries):
+            if side < max(w, h):
+                ox = rng.uniform(x0 + fw - side, x0) if fw <= side else rng.uniform(x0, x0 + fw - side)
+                oy = rng.uniform(y0 + fh - side, y0) if fh <= side else rng.uniform(y0, y0 + fh - side)
+            else:
+                ox, oy = rng.uniform(w - side, 0.0), rng.uniform(h - side, 0.0)
+            ox, oy = float(np.floor(ox)), float(np.floor(oy))
+            iw = np.clip(np.minimum(boxes[:, 2], ox + side) - np.maximum(boxes[:, 0], ox), 0, None)
+            ih = np.clip(np.minimum(boxes[:, 3], oy + side) - np.maximum(boxes[:, 1], oy), 0, None)
+            if np.any(iw * ih >= self.min_coverage * np.maximum(areas, 1e-9)):
+                break
+        interp = INTERPOLATIONS[int(rng.integers(len(INTERPOLATIONS)))]
+        return warp_crop(s, ox, oy, side, side, self.size, self.size, self.fill, self.clip_border, interp,
+                         self.min_size)
+
+
 class SSDSquareCrop:
     """S3FD/EXTD SSD crop: samplers ``(min_scale, max_scale)`` each try ``tries`` windows and keep the
     first one that holds a whole face; one of the kept windows (uniform) is cut and resized to
@@ -165,9 +240,11 @@ class SSDSquareCrop:
 
 
 class EXTDCrop:
-    """EXTD ``preprocess``: :class:`DataAnchorSampling` with probability ``anchor_prob``, else the SSD crop."""
+    """EXTD ``preprocess``: data-anchor-sampling with probability ``anchor_prob``, else the SSD crop
+    (AInnoFace uses it with :class:`PyramidBoxAnchorSampling`)."""
 
-    def __init__(self, anchor: DataAnchorSampling, ssd: SSDSquareCrop, anchor_prob: float = 0.5) -> None:
+    def __init__(self, anchor: DataAnchorSampling | PyramidBoxAnchorSampling, ssd: SSDSquareCrop,
+                 anchor_prob: float = 0.5) -> None:
         self.anchor, self.ssd, self.anchor_prob = anchor, ssd, anchor_prob
 
     def __call__(self, s: Sample, rng: np.random.Generator) -> Sample:
@@ -217,6 +294,21 @@ def extd_train_transforms(data_cfg: DataConfig, mean: Sequence[float] | float = 
         steps.append(PhotoMetricDistortion(channel_swap=False, clip_uint8=True))
     steps += [EXTDCrop(DataAnchorSampling(n, fill=fill, clip_border=data_cfg.clip_border),
                        SSDSquareCrop(n, fill=fill)), RandomFlip(data_cfg.flip_prob)]
+    return Compose(steps)
+
+
+def ainnoface_train_transforms(data_cfg: DataConfig, mean: Sequence[float] | float = (123.675, 116.28, 103.53),
+                               rgb: bool = True, anchor_prob: float = 0.5) -> Compose:
+    """AInnoFace training pipeline: photometric distortion, PyramidBox data-anchor-sampling (variant A)
+    with probability ``anchor_prob`` else the SSD square crop, to ``input_size``; flip. [ours] The
+    reference's expansion (p 0.5, up to 4x) is left out: data-anchor-sampling already shrinks faces."""
+    fill = _bgr_fill(mean, rgb)
+    n = data_cfg.input_size
+    steps: list[Transform] = []
+    if data_cfg.photometric:
+        steps.append(PhotoMetricDistortion(channel_swap=False, clip_uint8=True))
+    steps += [EXTDCrop(PyramidBoxAnchorSampling(n, fill=fill, clip_border=data_cfg.clip_border),
+                       SSDSquareCrop(n, fill=fill), anchor_prob), RandomFlip(data_cfg.flip_prob)]
     return Compose(steps)
 
 

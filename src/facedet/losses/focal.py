@@ -1,4 +1,10 @@
-"""Softmax focal loss and the paper's Focal* variant (Group Sampling §6.2, Table 9).
+"""Focal losses: sigmoid (RetinaNet / SRN / AInnoFace), softmax, and the Focal* variant (Group
+Sampling §6.2, Table 9).
+
+Sigmoid form (Lin et al. 2017), per logit ``z`` with target ``y`` in {0, 1} and ``p = sigmoid(z)``:
+``FL = -alpha_t (1 - p_t)^gamma log p_t`` with ``p_t = p`` and ``alpha_t = alpha`` for faces,
+``1 - p`` and ``1 - alpha`` for background (alpha 0.25, gamma 2); the caller sums and divides by
+the number of positives.
 
 For 2-class softmax logits and labels (1 face, 0 background), with ``p_t`` the probability of the
 true class, the focal weight is ``w = alpha_t (1 - p_t)^gamma`` (``alpha_t = alpha`` for faces,
@@ -11,6 +17,21 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+
+
+def sigmoid_focal_loss(logits: torch.Tensor, targets: torch.Tensor, alpha: float = 0.25,
+                       gamma: float = 2.0) -> torch.Tensor:
+    """Element-wise sigmoid focal loss of ``logits`` against 0/1 ``targets`` (same shape, no reduction);
+    ``alpha < 0`` turns the class balance off. Computed from ``binary_cross_entropy_with_logits`` (stable
+    for large logits)."""
+    z, y = logits.float(), targets.to(torch.float32)
+    ce = F.binary_cross_entropy_with_logits(z, y, reduction="none")
+    p = torch.sigmoid(z)
+    p_t = p * y + (1 - p) * (1 - y)
+    loss = ce * (1 - p_t).pow(gamma)
+    if alpha >= 0:
+        loss = loss * (alpha * y + (1 - alpha) * (1 - y))
+    return loss
 
 
 def focal_weights(logits: torch.Tensor, labels: torch.Tensor, alpha: float = 0.25, gamma: float = 2.0) -> torch.Tensor:
