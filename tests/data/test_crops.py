@@ -1,4 +1,4 @@
-"""EXTD / Group Sampling training crops: data-anchor-sampling scale rule, SSD windows, scale jitter,
+"""EXTD / Group Sampling / AInnoFace training crops: both data-anchor-sampling scale rules, SSD windows, scale jitter,
 and the shared warp (centre rule, clipping, small faces as ignore regions)."""
 
 from __future__ import annotations
@@ -9,8 +9,10 @@ import pytest
 from facedet.config import DataConfig
 from facedet.data.crops import (
     DataAnchorSampling,
+    PyramidBoxAnchorSampling,
     ScaleJitterCrop,
     SSDSquareCrop,
+    ainnoface_train_transforms,
     extd_train_transforms,
 )
 from facedet.data.loader import FaceDataset
@@ -112,3 +114,44 @@ def test_extd_pipeline_pads_with_the_model_mean(tmp_path) -> None:
         assert item["image"].shape == (3, 64, 64)
         zeros += int((item["image"].abs().sum(0) < 1e-3).any())
     assert zeros > 0  # some crops leave the image: the pads normalise to exactly zero
+
+
+def test_pyramidbox_anchor_sampling_interval_rule_with_ties_and_cap() -> None:
+    das = PyramidBoxAnchorSampling(640)
+    assert das.interval(10 * 10) == 0 and das.interval(16 * 16) == 0  # at or under 16²: 0
+    assert das.interval(20 * 20) == 1 and das.interval(45 * 45) == 2 and das.interval(200 * 200) == 4
+    assert das.interval(32 * 32) == 0 and das.interval(64 * 64) == 0  # ties fall in no open interval: 0
+    assert das.interval(300 * 300) == 4 and das.interval(600 * 600) == 4  # above 256²: capped at 4
+    rng = np.random.default_rng(0)
+    # a 45 px face: interval 2 -> target anchor 16, 32 or 64; at i = k = 2 the top is min(128, 90) = 90
+    draws = np.array([das.target(45, 45, rng) for _ in range(4000)])
+    assert draws.min() >= 8 and draws.max() <= 90 + 1e-9 and (draws > 64).any()
+    # a 20 px face (interval 1): i = 0 -> U(8, 32); i = 1 -> U(16, min(64, 40)): never above twice its size
+    draws = np.array([das.target(20, 20, rng) for _ in range(4000)])
+    assert draws.max() <= 40 + 1e-9 and draws.min() >= 8
+    # a 3 px face: U between 8 and 2 * 3 = 6 (the reference's reversed bounds)
+    draws = np.array([das.target(3, 3, rng) for _ in range(200)])
+    assert draws.min() >= 6 and draws.max() <= 8
+
+
+def test_pyramidbox_anchor_sampling_crop_keeps_the_face_at_its_target_size() -> None:
+    das = PyramidBoxAnchorSampling(320)
+    s = _sample(800, 600, ((300, 200, 380, 300),))  # an 80 x 100 face
+    for seed in range(20):
+        out = das(s, np.random.default_rng(seed))
+        assert out.image.shape == (320, 320, 3)
+        if len(out.boxes):  # the chosen face lies inside the window (unless the window is smaller than it)
+            w = out.boxes[0, 2] - out.boxes[0, 0]
+            assert 0 < w <= 320 + 1e-3
+
+
+def test_ainnoface_pipeline_runs_on_a_record(tmp_path) -> None:
+    import cv2
+
+    img = np.full((300, 400, 3), 90, np.uint8)
+    cv2.imwrite(str(tmp_path / "a.jpg"), img)
+    rec = ImageRecord(str(tmp_path / "a.jpg"), boxes=np.array([[50, 60, 90, 110], [200, 100, 204, 104]], np.float32))
+    ds = FaceDataset([rec], ainnoface_train_transforms(DataConfig(input_size=128)))
+    for e in range(6):
+        item = ds[(e, 0)]
+        assert item["image"].shape == (3, 128, 128)

@@ -1,12 +1,13 @@
-"""Group Sampling's IoU losses (least squares, -ln IoU) and softmax focal / Focal* values by hand."""
+"""Group Sampling's IoU losses (least squares, -ln IoU), softmax focal / Focal* and sigmoid focal values by hand."""
 
 from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 
-from facedet.losses.focal import focal_star_loss, focal_weights, softmax_focal_loss
+from facedet.losses.focal import focal_star_loss, focal_weights, sigmoid_focal_loss, softmax_focal_loss
 from facedet.losses.ls_iou import log_iou_loss, ls_iou_loss
 
 T = torch.tensor
@@ -49,3 +50,20 @@ def test_focal_values():
     lg = T([[0.0, math.log(9.0)]])
     assert torch.allclose(focal_weights(lg, T([1])), T([0.25 * 0.01]), atol=1e-7)
     assert float(focal_star_loss(torch.zeros(0, 2), torch.zeros(0, dtype=torch.long))) == 0.0
+
+
+def test_sigmoid_focal_hand_values():
+    z = torch.tensor([0.0, 2.0, -1.0])
+    y = torch.tensor([1.0, 0.0, 1.0])
+    p = torch.sigmoid(z)
+    # face: -0.25 (1 - p)^2 ln p ; background: -0.75 p^2 ln(1 - p)
+    want = torch.stack([-0.25 * (1 - p[0]) ** 2 * torch.log(p[0]),
+                        -0.75 * p[1] ** 2 * torch.log(1 - p[1]),
+                        -0.25 * (1 - p[2]) ** 2 * torch.log(p[2])])
+    assert torch.allclose(sigmoid_focal_loss(z, y), want, atol=1e-6)
+    assert abs(float(sigmoid_focal_loss(torch.tensor([0.0]), torch.tensor([1.0]))) - 0.25 * 0.25 * math.log(2)) < 1e-6
+    # gamma 0 without alpha is the plain BCE; huge logits stay finite
+    assert torch.allclose(sigmoid_focal_loss(z, y, alpha=-1, gamma=0),
+                          torch.nn.functional.binary_cross_entropy_with_logits(z, y, reduction="none"))
+    big = sigmoid_focal_loss(torch.tensor([80.0, -80.0]), torch.tensor([0.0, 1.0]))
+    assert torch.isfinite(big).all() and float(big[0]) == pytest.approx(0.75 * 80, rel=1e-4)

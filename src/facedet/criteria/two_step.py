@@ -81,7 +81,8 @@ class TwoStepCriterion(nn.Module):
         """Anchors, coder and STC / STR levels read from the model; other settings from ``kwargs``."""
         det = as_detector(model)
         if not isinstance(det.coder, DeltaCoder):
-            raise ValueError(f"TwoStepCriterion encodes deltas; {type(model).__name__} has a {type(det.coder).__name__}")
+            raise ValueError(f"TwoStepCriterion encodes deltas; {type(model).__name__} has a "
+                             f"{type(det.coder).__name__}")
         opts: dict[str, object] = {"stc_levels": getattr(model, "stc_levels", (0, 1, 2)),
                                    "str_levels": getattr(model, "str_levels", (3, 4, 5))}
         opts.update(kwargs)
@@ -104,7 +105,10 @@ class TwoStepCriterion(nn.Module):
     def assign(self, anchors: torch.Tensor, refined: torch.Tensor, targets: Sequence[dict[str, torch.Tensor]]
                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """``labels1, gt1, labels2, gt2``: per step ``(B, A)`` labels (1 / 0 / -1) and ``(B, A, 4)`` matched faces."""
-        l1, g1, l2, g2 = [], [], [], []
+        l1: list[torch.Tensor] = []
+        g1: list[torch.Tensor] = []
+        l2: list[torch.Tensor] = []
+        g2: list[torch.Tensor] = []
         for b, t in enumerate(targets):
             gt = t["boxes"].to(anchors.device, torch.float32).reshape(-1, 4)
             ign = t.get("ignore")

@@ -2,7 +2,10 @@
 
 - ``srn_r50``: the SRN graph (ResNet-50, no max-out): 53.37 M parameters, 394.2 GMACs at 800x800.
 - ``ainnoface_r152``: AInnoFace (ResNet-152, max-out on P2): 88.0 M, 234.6 GMACs at 640x480.
-- ``ainnoface_r50`` / ``ainnoface_r18``: the same design on smaller backbones, for CPU work.
+- ``ainnoface_r50`` / ``ainnoface_r18``: the same design on smaller backbones, for CPU work; [ours]
+  ``ainnoface_r18`` also narrows the FPN and head to 128 channels (a third of the 256-channel head's
+  compute: 17.1 against 56.8 conv GMACs at 320x320; 11 s against 32 s a training step of 8 images on one
+  thread here).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ PRESETS: dict[str, Callable[..., AInnoFace]] = {
     "srn_r50": partial(build, 50, False),
     "ainnoface_r152": partial(build, 152),
     "ainnoface_r50": partial(build, 50),
-    "ainnoface_r18": partial(build, 18),
+    "ainnoface_r18": partial(build, 18, channels=128),
 }
 
 PUBLISHED: dict[str, dict[str, Any]] = {

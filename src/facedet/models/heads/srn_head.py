@@ -8,8 +8,7 @@ RFE (receptive field enrichment): four branches ``1x1 C->C/4 -> ReLU -> {1x5 | 5
 Max-out (S3FD; AInnoFace applies it to the stride-4 level): the levels listed in ``maxout_levels`` get
 ``num_bg`` extra background logits per anchor from their own 1x1 conv beside the shared face logit;
 the head returns the single logit ``z_face - max(z_bg)``, which under a sigmoid is the softmax over
-{max background, face}. [ours] The extra conv is per level (the shared predictor keeps its A outputs),
-Xavier like the other new layers, zero bias.
+{max background, face}. [ours] The extra conv is per level (the shared predictor keeps its A outputs).
 """
 
 from __future__ import annotations
@@ -65,6 +64,10 @@ class SRNHead(nn.Module):
         self.maxout_levels = tuple(int(i) for i in maxout_levels) if num_bg > 0 else ()
         self.bg_pred = nn.ModuleDict({str(i): nn.Conv2d(channels, num_anchors * num_bg, 1)
                                       for i in self.maxout_levels})
+
+    def predictors(self) -> list[nn.Conv2d]:
+        """The 1x1 output convs (face logits, deltas, max-out background logits)."""
+        return [self.cls_pred, self.box_pred, *self.bg_pred.values()]  # type: ignore[list-item]
 
     def forward(self, level: int, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         c = self.cls_subnet(x)
