@@ -123,16 +123,16 @@ class DataAnchorSampling:
 class PyramidBoxAnchorSampling:
     """PyramidBox data-anchor-sampling, the PaddlePaddle reference (variant A), to a ``size`` square.
 
-    For a random face of ``w x h`` pixels and ``scales`` S = 16 .. 512: its interval ``k`` is the index
-    with ``S[k-1]² < w·h < S[k]²`` (0 when ``w·h <= S[0]²`` and when the area equals a scale squared, the
-    reference's strict comparisons; capped at ``len(S) - 2`` = 4 above ``S[-2]²``); ``i ~ U{0..k}``;
-    the face's target size ``t ~ U(S[i] / 2, 2 S[i])``, with the upper end ``min(2 S[k], 2 sqrt(w·h))``
-    when ``i = k`` (no more than twice its own size; for faces under 4 px that end falls below the lower
-    one, and the draw is between the two, as Python's ``random.uniform`` in the reference). The window
-    side is ``w · size / t`` original pixels (the reference scales by the face *width*), placed so that
-    the face lies inside it (uniform), or anywhere over the image when the window is larger than the image. A window is accepted when some
-    face has at least ``min_coverage`` of its area inside (10 tries, else the last draw). Outside the
-    image: ``fill``; faces keep by centre; those under ``min_size`` px after the resize are dropped.
+    For a random face of ``w x h`` pixels and ``scales`` S = 16 .. 512: its interval ``k`` is the index with
+    ``S[k-1]² < w·h < S[k]²`` (0 when ``w·h <= S[0]²`` and when the area equals a scale squared, the reference's
+    strict comparisons; capped at ``len(S) - 2`` = 4 above ``S[-2]²``); ``i ~ U{0..k}``; the face's target size
+    ``t ~ U(S[i] / 2, 2 S[i])``, with the upper end ``min(2 S[k], 2 sqrt(w·h))`` when ``i = k`` (no more than
+    twice its own size; for faces under 4 px that end falls below the lower one, and the draw is between the
+    two, as Python's ``random.uniform`` in the reference). The window side is ``w · size / t`` original pixels
+    (the reference scales by the face *width*), placed so that the face lies inside it (uniform), or anywhere
+    over the image when the window is larger than the image. A window is accepted when some face has at least
+    ``min_coverage`` of its area inside (10 tries, else the last draw). Outside the image: ``fill``; faces keep
+    by centre; those under ``min_size`` px after the resize are dropped.
     """
 
     def __init__(
