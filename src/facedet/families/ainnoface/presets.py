@@ -15,6 +15,7 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+from ...convert.imagenet import import_imagenet_backbone
 from ..base import ZooEntry
 from .network import AInnoFace, AInnoFaceConfig
 
@@ -48,5 +49,5 @@ WEIGHTS: dict[str, Any] = {}  # neither paper publishes weights we can fetch
 
 
 def zoo_table() -> dict[str, ZooEntry]:
-    """Every preset with its published numbers where there are some."""
-    return {name: ZooEntry(fn, PUBLISHED.get(name, {}), WEIGHTS.get(name)) for name, fn in PRESETS.items()}
+    """Every preset with its published numbers; the importer takes a torchvision ImageNet ResNet (``model.init``)."""
+    return {name: ZooEntry(fn, PUBLISHED.get(name, {}), WEIGHTS.get(name), import_imagenet_backbone) for name, fn in PRESETS.items()}

@@ -15,6 +15,7 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+from ...convert.imagenet import import_imagenet_backbone
 from ..base import ZooEntry
 from .network import VARIANTS, GroupSamplingDetector, GSConfig
 
@@ -62,5 +63,5 @@ WEIGHTS: dict[str, Any] = {}  # no official weights are published
 
 
 def zoo_table() -> dict[str, ZooEntry]:
-    """Every Group Sampling preset with the paper's numbers where it gives them."""
-    return {name: ZooEntry(build, PUBLISHED.get(name, {}), WEIGHTS.get(name)) for name, build in PRESETS.items()}
+    """Every Group Sampling preset with the paper's numbers; the importer takes a torchvision ImageNet ResNet."""
+    return {name: ZooEntry(build, PUBLISHED.get(name, {}), WEIGHTS.get(name), import_imagenet_backbone) for name, build in PRESETS.items()}
