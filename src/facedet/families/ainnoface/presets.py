@@ -50,4 +50,5 @@ WEIGHTS: dict[str, Any] = {}  # neither paper publishes weights we can fetch
 
 def zoo_table() -> dict[str, ZooEntry]:
     """Every preset with its published numbers; the importer takes a torchvision ImageNet ResNet (``model.init``)."""
-    return {name: ZooEntry(fn, PUBLISHED.get(name, {}), WEIGHTS.get(name), import_imagenet_backbone) for name, fn in PRESETS.items()}
+    return {name: ZooEntry(fn, PUBLISHED.get(name, {}), WEIGHTS.get(name), import_imagenet_backbone)
+            for name, fn in PRESETS.items()}

@@ -64,4 +64,5 @@ WEIGHTS: dict[str, Any] = {}  # no official weights are published
 
 def zoo_table() -> dict[str, ZooEntry]:
     """Every Group Sampling preset with the paper's numbers; the importer takes a torchvision ImageNet ResNet."""
-    return {name: ZooEntry(build, PUBLISHED.get(name, {}), WEIGHTS.get(name), import_imagenet_backbone) for name, build in PRESETS.items()}
+    return {name: ZooEntry(build, PUBLISHED.get(name, {}), WEIGHTS.get(name), import_imagenet_backbone)
+            for name, build in PRESETS.items()}
