@@ -284,8 +284,9 @@ def _bgr_fill(mean: Sequence[float] | float, rgb: bool) -> tuple[float, float, f
 
 
 def extd_train_transforms(data_cfg: DataConfig, mean: Sequence[float] | float = (123, 117, 104),
-                          rgb: bool = True) -> Compose:
-    """EXTD training pipeline: photometric distortion, :class:`EXTDCrop` to ``input_size``, flip.
+                          rgb: bool = True, anchor_prob: float = 0.5) -> Compose:
+    """EXTD training pipeline: photometric distortion, :class:`EXTDCrop` (data-anchor-sampling with
+    ``anchor_prob``, else the SSD crop) to ``input_size``, flip. DSFD / ASFD reuse it with ``anchor_prob=0.4``.
 
     Fill = the model's mean (pads normalise to zero, as the reference's mean-filled canvas)."""
     fill = _bgr_fill(mean, rgb)
@@ -294,7 +295,7 @@ def extd_train_transforms(data_cfg: DataConfig, mean: Sequence[float] | float = 
     if data_cfg.photometric:  # the reference distorts the PIL image before cropping; uint8-clipped here
         steps.append(PhotoMetricDistortion(channel_swap=False, clip_uint8=True))
     steps += [EXTDCrop(DataAnchorSampling(n, fill=fill, clip_border=data_cfg.clip_border),
-                       SSDSquareCrop(n, fill=fill)), RandomFlip(data_cfg.flip_prob)]
+                       SSDSquareCrop(n, fill=fill), anchor_prob), RandomFlip(data_cfg.flip_prob)]
     return Compose(steps)
 
 

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING
 
 from ..archfile import is_arch_file, read_arch_file
 from ..config import Config, ModelConfig, load_yaml
-from . import ainnoface, extd, group_sampling, scrfd
+from . import ainnoface, asfd, extd, group_sampling, scrfd
 from .base import Family
 
 if TYPE_CHECKING:
     from torch import nn
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (scrfd.FAMILY, extd.FAMILY, group_sampling.FAMILY,
-                                                        ainnoface.FAMILY)}
+                                                        ainnoface.FAMILY, asfd.FAMILY)}
 
 
 def family_named(name: str) -> Family:
