@@ -78,3 +78,20 @@ def test_fem_and_genotype_are_settings() -> None:
     assert build("asfd_d0", **dict(TINY, genotype=FPN_ONLY_GENOTYPE)).fem.cpm is None
     with pytest.raises(ValueError, match="fem must be one of"):
         build("asfd_d0", fem="bifpn")
+
+
+def test_an_architecture_file_carries_a_searched_genotype(tmp_path) -> None:
+    from facedet.families.asfd import ASFD_GENOTYPE
+    from facedet.models.necks.autofem import FPNLevel, Genotype
+
+    levels = list(ASFD_GENOTYPE.fpn)
+    levels[2] = FPNLevel("dil_conv_5x5", "conv_1x1")
+    searched = Genotype(tuple(levels), ASFD_GENOTYPE.cpm)
+    searched.to_json(tmp_path / "genotype.json")
+    arch = tmp_path / "asfd_searched.yaml"
+    arch.write_text(f"family: asfd\narch:\n  preset: asfd_d0\n  genotype: {tmp_path / 'genotype.json'}\n")
+    model = zoo.build_model(str(arch))
+    assert model.config.genotype == searched and model.config.channels == 24
+    arch.write_text("family: asfd\narch:\n  preset: asfd_d9\n")
+    with pytest.raises(ValueError, match=r"asfd_searched\.yaml: arch\.preset must be one of"):
+        zoo.build_model(str(arch))

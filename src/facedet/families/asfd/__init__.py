@@ -14,7 +14,7 @@ if has_torch():
     from .dsfd import DSFD, build_dsfd_r152
     from .genotypes import ASFD_GENOTYPE, FPN_ONLY_GENOTYPE, HAND_CPM, LIGHTDSFD_FPN
     from .network import ASFD, STRIDES, ASFDConfig
-    from .presets import LADDER, PRESETS, PUBLISHED, WEIGHTS, build, zoo_table
+    from .presets import LADDER, PRESETS, PUBLISHED, WEIGHTS, build, from_arch, zoo_table
     from .recipe import ASFDLossConfig
 
     FAMILY = Family(
@@ -27,11 +27,12 @@ if has_torch():
         paper_config=recipe.paper_config,
         test_time=recipe.test_time,
         flops_breakdown=module_breakdown,
+        from_arch=from_arch,
     )
 
     __all__ = ["ASFD", "ASFD_GENOTYPE", "DSFD", "FAMILY", "FPN_ONLY_GENOTYPE", "HAND_CPM", "LADDER", "LIGHTDSFD_FPN",
                "PRESETS", "PUBLISHED", "STRIDES", "WEIGHTS", "ASFDConfig", "ASFDLossConfig", "build",
-               "build_dsfd_r152", "postprocess"]
+               "build_dsfd_r152", "from_arch", "postprocess"]
 else:  # ONNX Runtime inference only (no torch): decoding, nothing that builds or trains a network
     FAMILY = Family.decoding_only("asfd", postprocess)
     __all__ = ["FAMILY"]

@@ -8,13 +8,14 @@ at 640x480 (``benchmarks/asfd_ladder.py`` prints ours beside the paper's; every 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
 from torch import nn
 
 from ...convert.imagenet import import_imagenet_backbone
+from ...models.necks.autofem import Genotype
 from ..base import ZooEntry
 from .dsfd import build_dsfd_r152
 from .network import ASFD, ASFDConfig
@@ -36,6 +37,21 @@ def build(name: str, **overrides: Any) -> ASFD:
         if key in overrides and overrides[key] is not None:
             overrides[key] = tuple(overrides[key])
     return ASFD(replace(ASFDConfig(aux=False, **LADDER[name]), **overrides))
+
+
+def from_arch(arch: Mapping[str, Any], **overrides: Any) -> ASFD:
+    """An ASFD from an architecture dict (an architecture file's ``arch``): ``preset`` (the D-row to start
+    from, ``asfd_d0`` by default), ``genotype`` (a genotype dict, or the path of a ``facedet search autofem``
+    genotype file) and any :class:`ASFDConfig` field; e.g. ``{family: asfd, arch: {preset: asfd_d2,
+    genotype: runs/search/genotype.json}}`` trains with ``facedet train that.yaml``."""
+    fields = dict(arch)
+    base = str(fields.pop("preset", "asfd_d0"))
+    if base not in LADDER:
+        raise ValueError(f"arch.preset must be one of {', '.join(LADDER)}, got {base!r}")
+    raw = fields.pop("genotype", None)
+    if raw is not None:
+        fields["genotype"] = Genotype.from_json(raw) if isinstance(raw, str) else Genotype.from_dict(raw)
+    return build(base, **{**fields, **overrides})
 
 
 def _row(name: str) -> Callable[..., ASFD]:
