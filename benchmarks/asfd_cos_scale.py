@@ -6,8 +6,8 @@ Each row trains the tiny ASFD of ``tests/families/asfd/test_learns.py`` (same se
 softmax head (no cosine, no margin) with the same DIoU box loss.
 
 Measured 2026-12-03 (this machine, 1 thread, 20 epochs x 8 steps), AP easy / medium:
-s = 4: 0.221 / 0.334;  s = 8: 0.196 / 0.457;  s = 16: 0.338 / 0.406;  s = 32: 0.234 / 0.276;
-plain softmax + DIoU: 0.010 / 0.015. s = 16 has the best mean of the two and is the default. One seed on
+s = 4: 0.240 / 0.349;  s = 8: 0.490 / 0.557;  s = 16: 0.512 / 0.591;  s = 32: 0.220 / 0.307;
+plain softmax + DIoU: 0.026 / 0.031. s = 16 is best on both and is the default. One seed on
 synthetic faces: it says that s in 8–16 trains and s = 1 (lightDSFD's config) would not be the place to
 start; it cannot rank s on WIDER.
 """

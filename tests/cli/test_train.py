@@ -49,11 +49,11 @@ def test_train_cli_errors(tmp_path, capsys, monkeypatch) -> None:
     capsys.readouterr()
 
     class Other(torch.nn.Module):
-        family = "asfd"
+        family = "nosuchfamily"
 
     monkeypatch.setattr("facedet.zoo.build_model", lambda name, **kw: Other())
     assert main(base) == 2
-    assert "unknown detector family 'asfd'" in capsys.readouterr().err
+    assert "unknown detector family 'nosuchfamily'" in capsys.readouterr().err
     monkeypatch.undo()
     assert main(base + ["--recipe", "paper", "--iterations", "5"]) == 2  # SCRFD's recipe is the defaults
     assert "SCRFD's released schedule is the default config" in capsys.readouterr().err

@@ -62,34 +62,44 @@ def test_genotype_json_round_trip_and_clear_errors(tmp_path) -> None:
     assert set(FPN_PRIMITIVES) < set(OPS) and set(CPM_PRIMITIVES) <= set(OPS)
 
 
-def _identity(name: str, c: int) -> nn.Module:
-    return nn.Identity()
+class _Times(nn.Module):
+    def __init__(self, k: float) -> None:
+        super().__init__()
+        self.k = k
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.k * x
+
+
+FACTORS = {"sep_conv_3x3": 2.0, "dil_conv_3x3": 3.0, "conv_1x1": 5.0}  # td, du, same: each path visible
 
 
 def test_fpn_cell_wiring_by_hand() -> None:
     torch.manual_seed(0)
-    levels = (FPNLevel("sep_conv_3x3", None), FPNLevel("sep_conv_3x3", "sep_conv_3x3"), FPNLevel(None, "sep_conv_3x3"))
-    cell = AutoFEMFPNCell(2, levels, op=_identity)
+    levels = (FPNLevel("sep_conv_3x3", None), FPNLevel("sep_conv_3x3", "dil_conv_3x3"), FPNLevel(None, "dil_conv_3x3"))
+    cell = AutoFEMFPNCell(2, levels, op=lambda name, c: _Times(FACTORS[name]))
     for conv in cell.out:  # 1x1 outputs as the identity: out_i is the fused sum itself
         nn.init.eye_(conv.weight.view(2, 2))
         nn.init.zeros_(conv.bias)
-    for w in cell.fuse_weights:
-        nn.init.zeros_(w)  # equal softmax weights
+    logits = [torch.tensor([0.3, -0.2]), torch.tensor([0.5, -1.0, 0.1]), torch.tensor([-0.4, 0.7])]
+    for w, v in zip(cell.fuse_weights, logits, strict=True):
+        w.data.copy_(v)
     f = [torch.rand(1, 2, 8, 6) + 0.5, torch.rand(1, 2, 4, 3) + 0.5, torch.rand(1, 2, 2, 2) + 0.5]
     out = cell(f)
 
     def up(t, ref):
         return F.interpolate(t, size=ref.shape[-2:], mode="bilinear", align_corners=True)
 
-    td2 = f[2]
-    td1 = up(td2, f[1]) * f[1]
-    td0 = up(td1, f[0]) * f[0]
-    du0 = f[0]
-    du1 = F.max_pool2d(du0, 3, 2, 1) * f[1]
-    du2 = F.max_pool2d(du1, 3, 2, 1) * f[2]
-    assert torch.allclose(out[0], (td0 + f[0]) / 2, atol=1e-6)
-    assert torch.allclose(out[1], (td1 + du1 + f[1]) / 3, atol=1e-6)
-    assert torch.allclose(out[2], (du2 + f[2]) / 2, atol=1e-6)
+    td2 = f[2]  # the coarsest top-down map is the input itself (no op)
+    td1 = 2 * (up(td2, f[1]) * f[1])
+    td0 = 2 * (up(td1, f[0]) * f[0])
+    du0 = f[0]  # the finest bottom-up map is the input itself
+    du1 = 3 * (F.max_pool2d(du0, 3, 2, 1) * f[1])
+    du2 = 3 * (F.max_pool2d(du1, 3, 2, 1) * f[2])
+    w = [torch.softmax(v, 0) for v in logits]
+    assert torch.allclose(out[0], w[0][0] * td0 + w[0][1] * 5 * f[0], atol=1e-5)
+    assert torch.allclose(out[1], w[1][0] * td1 + w[1][1] * du1 + w[1][2] * 5 * f[1], atol=1e-5)
+    assert torch.allclose(out[2], w[2][0] * du2 + w[2][1] * 5 * f[2], atol=1e-5)
 
 
 def test_cpm_cell_outputs_the_concat_of_its_leaves() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from facedet.models.heads.cosine import CosineClassifier
 from facedet.models.heads.dual_shot import DualShotHead
@@ -30,11 +31,20 @@ def test_dsfd_fem_split_and_shapes() -> None:
     feats = [torch.randn(1, 12, 16, 12), torch.randn(1, 12, 8, 6), torch.randn(1, 12, 4, 3)]
     out = fem(feats)
     assert [o.shape for o in out] == [f.shape for f in feats] and all((o >= 0).all() for o in out)
+    # by hand: top-down 1x1 + ReLU on the coarser map, bilinear up, PRODUCT with the lateral, ReLU
+    t2 = F.relu(fem.lateral[2](feats[2]))
+    t1 = F.relu(F.interpolate(F.relu(fem.topdown[1](t2)), size=(8, 6), mode="bilinear") * fem.lateral[1](feats[1]))
+    t0 = F.relu(F.interpolate(F.relu(fem.topdown[0](t1)), size=(16, 12), mode="bilinear") * fem.lateral[0](feats[0]))
+    for o, t, blk in zip(out, (t0, t1, t2), fem.blocks, strict=True):
+        assert torch.allclose(o, blk(t), atol=1e-6)
 
 
 def test_dual_shot_head_maxout_level_and_layout() -> None:
-    head = DualShotHead(8, num_levels=2, head_convs=1, cosine=False, maxout_levels=(0,), num_bg=3)
-    assert head.cls_pred[0].out_channels == 4 and head.cls_pred[1].out_channels == 2
+    head = DualShotHead(8, num_levels=2, head_convs=1, cosine=False, maxout_levels=(0,), num_bg=3, num_face=3)
+    assert head.cls_pred[0].out_channels == 4 and head.cls_pred[1].out_channels == 4
+    raw1 = head.cls_pred[1](head.cls_branch[1](torch.ones(1, 8, 1, 1)))
+    max_in, _ = head(1, torch.ones(1, 8, 1, 1))  # max-in: [bg, face_1..3] -> [bg, max face]
+    assert torch.allclose(max_in[0, 0], torch.stack([raw1[0, 0, 0, 0], raw1[0, 1:, 0, 0].max()]))
     cls, reg = head(0, torch.randn(2, 8, 3, 5))
     assert cls.shape == (2, 15, 2) and reg.shape == (2, 15, 4)
     raw = head.cls_pred[0](head.cls_branch[0](torch.ones(1, 8, 1, 1)))

@@ -25,5 +25,11 @@ def test_dsfd_scales_and_gates_follow_widerface_val() -> None:
     assert len(passes) == 13
     sides = passes[:, 2] - passes[:, 0] + 1
     assert (sides[4:6] > 30).all() and (sides[6:9] < 100).all() and sides[9] > 30 and (sides[10:] < 100).all()
+    calls.clear()
+    few = t.passes(detect, np.zeros((6000, 6000, 3), np.uint8))  # m = 0.55: bt = (st + m) / 2 < 1
+    m = max_shrink_dsfd(6000, 6000)
+    assert np.allclose(calls, [m, m, m / 2, (m / 2 + m) / 2, 0.25])
+    # base 2 + flip 2 + shrunk big (1) + "enlarged" below 1: big only (1) + 0.25 big (1)
+    assert len(few) == 7 and (few[4:, 2] - few[4:, 0] + 1 > 30).all()
     small = DSFDTest().scales(6000, 6000)  # m = 0.55: no 0.75 / 1.5 pass, no enlarged pyramid pass
     assert 0.75 not in small and 1.5 not in small and small[-1] == 0.25

@@ -11,6 +11,11 @@ SCRFD's computation redistribution (spec scrfd.md §5.2), in two stages::
 
 Candidates are architecture files (``facedet flops CAND --json`` counts one; ``facedet train CAND``
 trains one, ``torchrun ... -m facedet train CAND`` on several GPUs).
+
+A family may bring searches of its own (``Family.searches``), each a sub-command here, e.g. ASFD's
+differentiable AutoFEM search, which writes a genotype file the family's presets take::
+
+    facedet search autofem --data WIDER --out runs/autofem/genotype.json --steps 300 data.input_size=320
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ def _template(spec: str | None, fam: Family) -> dict[str, Any] | None:
 
     with skip_init():
         model = build_model(spec)
-    arch = getattr(model, "config_dict", lambda: {})()
+    arch: dict[str, Any] = getattr(model, "config_dict", lambda: {})()
     if not arch:
         raise ValueError(f"--template {spec}: the preset has no architecture dict to scale")
     return dict(arch)
@@ -81,10 +86,30 @@ def _run_collect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _register_own(sub: argparse._SubParsersAction) -> None:
+    """One sub-command per family search (``Family.searches``); its options come from the family, and
+    ``key=value`` overrides may follow them as in ``facedet train``."""
+    from facedet.cli.train import _IntermixedParser
+
+    taken = {n for n, fam in FAMILIES.items() if fam.search_space is not None and fam.from_arch is not None}
+    taken.add("collect")
+    for fam in FAMILIES.values():
+        for name, cmd in fam.searches.items():
+            if name in taken:
+                raise ValueError(f"the {fam.name} family's search {name!r} clashes with another search sub-command")
+            taken.add(name)
+            s = sub.add_parser(name, help=cmd.help, description=cmd.help)
+            cmd.add_arguments(s)
+            s.__class__ = _IntermixedParser
+            s.set_defaults(func=cmd.run)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("search", help="architecture search: write candidates, rank trained ones",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="search_command", required=True, metavar="{FAMILY,collect}")
+    own = {n: cmd for fam in FAMILIES.values() for n, cmd in fam.searches.items()}
+    metavar = "{" + ",".join(["FAMILY", *sorted(own), "collect"]) + "}"
+    sub = p.add_subparsers(dest="search_command", required=True, metavar=metavar)
     for name, fam in FAMILIES.items():
         if fam.search_space is None or fam.from_arch is None:
             continue
@@ -106,6 +131,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         f.add_argument("--threads", type=int, default=1)
         f.add_argument("--no-progress", action="store_true")
         f.set_defaults(func=_run_family, family=name)
+    _register_own(sub)
     c = sub.add_parser("collect", help="rank trained candidates by Hard AP; table and analysis plots")
     c.add_argument("folder", type=Path, help="a search folder: cand_NNN.yaml, each trained into cand_NNN/")
     c.add_argument("--metric", default="ap_hard", help="ap_easy, ap_medium or ap_hard (ap_hard)")

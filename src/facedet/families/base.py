@@ -19,14 +19,16 @@ from ..models.detector import Detector, DetectorInfo
 from ..postprocess.base import Frame, PostProcessor, Settings
 
 if TYPE_CHECKING:
+    import argparse
+
     from torch import nn
 
     from ..analysis.flops import Complexity
     from ..search import SearchSpace
 
 __all__ = [
-    "Budget", "Detector", "DetectorInfo", "Family", "Frame", "OnnxLayout", "PostProcessor", "Settings",
-    "TTAProtocol", "WeightSource", "ZooEntry",
+    "Budget", "Detector", "DetectorInfo", "Family", "Frame", "OnnxLayout", "PostProcessor", "SearchCommand",
+    "Settings", "TTAProtocol", "WeightSource", "ZooEntry",
 ]
 
 DetectFn = Callable[[np.ndarray, float], np.ndarray]
@@ -97,6 +99,17 @@ class OnnxLayout:
 
 
 @dataclass(frozen=True)
+class SearchCommand:
+    """A search of a family's own, run as ``facedet search NAME`` (``NAME``: its key in
+    ``Family.searches``), e.g. a differentiable search of its neck: ``add_arguments(parser)`` adds its
+    options (``key=value`` overrides may follow them), ``run(args)`` runs it and returns the exit code."""
+
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+@dataclass(frozen=True)
 class Family:
     """One detector family.
 
@@ -114,6 +127,7 @@ class Family:
       ``arch``, :mod:`facedet.archfile`), e.g. a search candidate.
     - ``search_space(stage, space, template, gflops)``: the family's architecture-search space
       (:class:`facedet.search.SearchSpace`), for ``facedet search <family>``.
+    - ``searches``: name -> :class:`SearchCommand`, the family's own searches (``facedet search <name>``).
     """
 
     name: str
@@ -129,6 +143,7 @@ class Family:
     guess_preset: Callable[[Path], str] | None = None
     from_arch: Callable[..., nn.Module] | None = None
     search_space: Callable[..., SearchSpace] | None = None
+    searches: Mapping[str, SearchCommand] = field(default_factory=dict)
 
     @classmethod
     def decoding_only(cls, name: str, postprocess: Callable[[DetectorInfo, Settings, nn.Module | None], PostProcessor],

@@ -2,8 +2,8 @@
 head, DRMC with s = 16, first shot as auxiliary) trained with the family's criterion and augmentation on the
 synthetic WIDER set scores on a held-out synthetic split under the official WIDER protocol.
 
-Measured on the dev machine (1 thread, 20 epochs x 8 steps, about 25 s): AP easy 0.338, medium 0.406,
-loss 44.9 -> 16.9 (untrained: 0.002 / 0.005). The thresholds keep about half of that as margin."""
+Measured on the dev machine (1 thread, 20 epochs x 8 steps, about 25 s): AP easy 0.512, medium 0.591,
+loss 41.4 -> 15.2 (``benchmarks/asfd_cos_scale.py``, row s = 16). The thresholds keep under half of that."""
 
 from __future__ import annotations
 
@@ -40,5 +40,5 @@ def test_tiny_asfd_learns_synthetic_faces(tmp_path) -> None:
     after = evaluator(model)
     assert before["ap_medium"] < 0.05
     assert history[-1]["loss"] < 0.6 * history[0]["loss"]
-    assert after["ap_easy"] > 0.15 and after["ap_medium"] > 0.2, after
+    assert after["ap_easy"] > 0.2 and after["ap_medium"] > 0.25, after
     assert torch.isfinite(torch.tensor(history[-1]["loss"]))

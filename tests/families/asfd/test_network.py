@@ -49,7 +49,10 @@ def test_dual_shot_shares_the_head_and_halves_the_first_anchors() -> None:
     assert torch.allclose(h2 / w2, torch.full_like(w2, 1.5))
     assert torch.allclose((a1[:, 2] - a1[:, 0]) * 2, w2)
     assert torch.allclose(a1[:, :2] + a1[:, 2:], a2[:, :2] + a2[:, 2:])  # same centres
-    assert torch.allclose(torch.sqrt(w2 * h2)[:1], torch.tensor([16.0]))  # 4 x stride at stride 4
+    strides = model.anchors.strides_per_anchor(out.feat_sizes).float()
+    assert torch.allclose(torch.sqrt(w2 * h2), 4 * strides)  # (4 x stride)^2 area on every level
+    w1, h1 = a1[:, 2] - a1[:, 0], a1[:, 3] - a1[:, 1]
+    assert torch.allclose(torch.sqrt(w1 * h1), 2 * strides) and torch.allclose(h1 / w1, torch.full_like(w1, 1.5))
 
 
 def test_recipe_switches_the_first_shot_on_and_both_shots_train_the_head() -> None:

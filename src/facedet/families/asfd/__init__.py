@@ -16,6 +16,7 @@ if has_torch():
     from .network import ASFD, STRIDES, ASFDConfig
     from .presets import LADDER, PRESETS, PUBLISHED, WEIGHTS, build, from_arch, zoo_table
     from .recipe import ASFDLossConfig
+    from .search import AUTOFEM_SEARCH
 
     FAMILY = Family(
         name="asfd",
@@ -28,6 +29,7 @@ if has_torch():
         test_time=recipe.test_time,
         flops_breakdown=module_breakdown,
         from_arch=from_arch,
+        searches={"autofem": AUTOFEM_SEARCH},
     )
 
     __all__ = ["ASFD", "ASFD_GENOTYPE", "DSFD", "FAMILY", "FPN_ONLY_GENOTYPE", "HAND_CPM", "LADDER", "LIGHTDSFD_FPN",

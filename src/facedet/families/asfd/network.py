@@ -1,6 +1,6 @@
 """ASFD detector (spec families.md §3.1, §3.6–3.7; DSFD's dual shot, §2.1), the network of ``asfd_d0`` … ``asfd_d6``.
 
-    C2..C5 = backbone (MobileNetV1 or ResNet);  C6, C7 = extra layers (1x1 -> ReLU -> 3x3/2 -> ReLU, twice)
+    C2..C5 = backbone (MobileNetV1 or ResNet);  C6, C7 = extra layers (1x1 -> BN -> ReLU -> 3x3/2 -> BN -> ReLU)
     laterals: 1x1 conv (bias) -> BN -> ReLU, all six maps to C  ==  the first shot's maps ("original")
     enhance: AutoFEM (genotype: AutoFEM-FPN cells, then CPM cells) or DSFD's FEM  ==  the second shot's maps
     one DualShotHead (per level) run on both shots; cosine classifier (DRMC) or plain 1x1
@@ -20,6 +20,8 @@ Choices [ours] (the method section was withdrawn; spec §3.8), each a field of :
 - Extra layers as DSFDv2_r18 (1x1 to 128, 3x3 stride 2 to 256; ``extra_channels``).
 - Input: torchvision ImageNet mean / std, RGB (the backbones are torchvision ImageNet classifiers).
 - Init: Kaiming (fan_out) for new convs, zero biases; backbone: its own, or ``model.init=<torchvision .pth>``.
+- Max-in-out as lightDSFD's DSFDv2 config: 3 background logits on the stride-4 level, 3 face logits on the
+  others (``maxout_levels``, ``maxout_bg``, ``maxin_face``).
 - No pyramid anchors (head / body): only the face branch is built (the released DSFD's pyramid anchors are in
   ``dsfd.py``).
 """
@@ -53,7 +55,8 @@ class ASFDConfig:
     ``backbone``: ``"resnet"`` (``depth``, ``widths``) or ``"mobilenet"`` (``mobilenet_planes`` /
     ``mobilenet_blocks``, MobileNetV1). ``fem``: ``"autofem"`` (``genotype``, ``fpn_repeats``, ``cpm_channels``),
     ``"dsfd"`` (DSFD's FEM) or ``"none"``. ``cosine``: DRMC's large-margin cosine classifier at scale
-    ``cos_scale`` (the margin is a loss setting). ``aux``: build the first shot (training).
+    ``cos_scale`` (the margin is a loss setting). ``maxout_levels`` / ``maxout_bg`` / ``maxin_face``: the
+    max-in-out. ``aux``: run the first shot (training).
     """
 
     backbone: str = "resnet"
@@ -72,6 +75,7 @@ class ASFDConfig:
     cos_scale: float = 16.0
     maxout_levels: tuple[int, ...] = (0,)
     maxout_bg: int = 3
+    maxin_face: int = 3
     anchor_scale: float = 4.0
     anchor_ratio: float = 1.5
     aux: bool = True
@@ -83,8 +87,9 @@ def _lateral(c_in: int, c_out: int) -> nn.Sequential:
 
 
 def _extra(c_in: int, mid: int, out: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(c_in, mid, 1), nn.ReLU(inplace=True), nn.Conv2d(mid, out, 3, 2, 1),
-                         nn.ReLU(inplace=True))
+    """DSFDv2_r18's ``BasicConv2d`` pair: 1x1 -> BN -> ReLU, 3x3 stride 2 -> BN -> ReLU."""
+    return nn.Sequential(nn.Conv2d(c_in, mid, 1), nn.BatchNorm2d(mid), nn.ReLU(inplace=True),
+                         nn.Conv2d(mid, out, 3, 2, 1), nn.BatchNorm2d(out), nn.ReLU(inplace=True))
 
 
 class ASFD(nn.Module):
@@ -125,7 +130,7 @@ class ASFD(nn.Module):
         else:
             self.fem = nn.Identity()
         self.head = DualShotHead(c.channels, len(STRIDES), c.head_convs, c.cosine, c.cos_scale, c.maxout_levels,
-                                 c.maxout_bg)
+                                 c.maxout_bg, c.maxin_face)
         self.strides = STRIDES
         ratio = (c.anchor_ratio,)
         self.anchors = AnchorGrid(STRIDES, tuple((c.anchor_scale * s,) for s in STRIDES), ratio, (0.5,))

@@ -3,13 +3,16 @@
 The D-ladder's widths and depths are unpublished; the backbones follow the spec's ladder (MobileNetV1-0.25,
 ResNet-18-0.5, ResNet-18, -34, -50, -101, -152) and the rest was fitted with our counter to the paper's Table 4
 at 640x480 (``benchmarks/asfd_ladder.py`` prints ours beside the paper's; every row within 5 %).
-``asfd_d2`` is lightDSFD's DSFDv2_r18 layout plus a narrow CPM. ``dsfd_r152``: the released DSFD.
+``asfd_d2`` is lightDSFD's DSFDv2_r18 layout plus a narrow CPM. ``dsfd_r152``: the released DSFD (one shot, as
+released and as its published size); ``dsfd_r152_pal``: the same with first-shot heads, to train with DSFD's
+progressive anchor loss (the first shot has its own weights there, so it is a separate build).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from torch import nn
@@ -62,7 +65,8 @@ def _row(name: str) -> Callable[..., ASFD]:
 
 
 PRESETS: dict[str, Callable[..., nn.Module]] = {name: _row(name) for name in LADDER}
-PRESETS["dsfd_r152"] = build_dsfd_r152
+PRESETS["dsfd_r152"] = partial(build_dsfd_r152, aux=False)  # the release: one shot
+PRESETS["dsfd_r152_pal"] = partial(build_dsfd_r152, aux=True)  # + first-shot heads for DSFD's progressive anchor loss
 
 _TABLE4 = "Li et al., ASFD, arXiv 2003.11228, Table 4 (WIDER val, single scale; FLOPs = MACs at 640x480)"
 _ROWS = {"asfd_d0": (90.1, 87.5, 74.4, 0.62, 0.73), "asfd_d1": (93.3, 91.7, 82.0, 3.90, 4.27),
@@ -77,6 +81,7 @@ PUBLISHED["dsfd_r152"] = {"easy": 96.6, "medium": 95.7, "hard": 90.4, "params_m"
                           "flops_size": (640, 480),
                           "source": "Li et al., DSFD, CVPR 2019 (WIDER val, multi-scale); size: ASFD Table 4 / "
                                     "recount of Tencent/FaceDetection-DSFD face_ssd.py"}
+PUBLISHED["dsfd_r152_pal"] = PUBLISHED["dsfd_r152"]
 WEIGHTS: dict[str, Any] = {}  # no ASFD weights are published; DSFD's sit behind a share link (not fetched)
 
 

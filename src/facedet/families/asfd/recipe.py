@@ -9,8 +9,10 @@ Parts: :class:`~facedet.criteria.multibox.MultiBoxCriterion` with DSFD's matchin
 best anchor forced) and 3:1 hard negatives, under DRMC (DIoU on decoded boxes + the cosine margin), on the
 second shot, plus the same criterion on the first shot with its half-size anchors
 (:class:`~facedet.criteria.aux.AuxCriterion`, weight ``loss.aux_weight``); data-anchor-sampling with
-probability 0.4 (DSFD's 2/5) else the SSD crop; softmax-anchor decoding (conf 0.05, top 5000, NMS 0.3,
-keep 750); DSFD's multi-scale test.
+probability 0.4 (DSFD's 2/5) else the SSD crop; softmax-anchor decoding (the top 5000 before NMS, keep 750;
+the score and NMS thresholds are the caller's ``Settings``: the paper's NMS is 0.3); DSFD's multi-scale test.
+For the released DSFD (``dsfd_r152_pal``) set ``loss.box_loss=smooth_l1`` and ``loss.margin=0`` for its own
+loss (the margin is off anyway without a cosine head).
 
 Choices [ours] (the method section was withdrawn): ``margin = 0.2`` (lightDSFD's config) in cosine
 units, applied as ``s * m`` to the logits; ``aux_weight = 1`` (DSFD's PAL re-implementation uses 1); box
@@ -92,7 +94,8 @@ def criterion(model: nn.Module, cfg: Config) -> nn.Module:
     if hasattr(model, "config") and hasattr(model.config, "cosine"):  # ASFD: the shared head serves both shots
         model.aux = True  # type: ignore[assignment]
     elif not getattr(model, "aux", False):
-        raise ValueError("this model was built without its first shot; build it with aux=True or set loss.aux_weight=0")
+        raise ValueError(f"{getattr(model, 'preset', type(model).__name__)} has no first shot (it has weights of its "
+                         "own in DSFD): train dsfd_r152_pal for the progressive anchor loss, or set loss.aux_weight=0")
     aux_anchors: AnchorGrid = getattr(model, "aux_anchors")  # noqa: B009 (an attribute nn.Module does not declare)
     return AuxCriterion(base, loss.aux_weight, _shot(model, aux_anchors, loss))
 

@@ -2,10 +2,11 @@
 
 On ``L`` maps of ``C`` channels, coarsest first::
 
-    t_L = ReLU(lat_L(f_L));  t_i = ReLU(up_bilinear(t_{i+1} -> f_i) * lat_i(f_i))   (element-wise product)
+    t_L = ReLU(lat_L(f_L));  t_i = ReLU(up_bilinear(ReLU(top_i(t_{i+1})) -> f_i) * lat_i(f_i))   (product)
     out_i = ReLU(concat(b1(t_i), b2(t_i), b3(t_i)))   b_k = k dilated 3x3 convs (dilation 3), C/3 channels each
 
-``lat_i`` are 1x1 convs; the three branches split ``C`` as ``floor(C/3), floor(C/3), C - 2 floor(C/3)``.
+``lat_i`` and ``top_i`` are 1x1 convs (DSFD's ``latlayer`` and ``fpn_topdown``); the three branches split
+``C`` as ``floor(C/3), floor(C/3), C - 2 floor(C/3)``.
 [ours] Every level has the same width ``C`` (ASFD's laterals bring all six maps to it), so the block is
 ``C -> C``; DSFD's VGG version keeps each map's own width.
 """
@@ -47,6 +48,7 @@ class DSFDFEM(nn.Module):
     def __init__(self, channels: int, num_levels: int = 6) -> None:
         super().__init__()
         self.lateral = nn.ModuleList(nn.Conv2d(channels, channels, 1) for _ in range(num_levels))
+        self.topdown = nn.ModuleList(nn.Conv2d(channels, channels, 1) for _ in range(num_levels - 1))
         self.blocks = nn.ModuleList(DilatedBlock(channels) for _ in range(num_levels))
 
     def forward(self, feats: Sequence[torch.Tensor]) -> list[torch.Tensor]:
@@ -55,6 +57,7 @@ class DSFDFEM(nn.Module):
             raise ValueError(f"DSFD FEM built for {n} levels got {len(feats)} maps")
         top: list[torch.Tensor] = [F.relu(self.lateral[-1](feats[-1]))] * n
         for i in range(n - 2, -1, -1):
-            up = F.interpolate(top[i + 1], size=feats[i].shape[-2:], mode="bilinear", align_corners=False)
+            x = F.relu(self.topdown[i](top[i + 1]))
+            up = F.interpolate(x, size=feats[i].shape[-2:], mode="bilinear", align_corners=False)
             top[i] = F.relu(up * self.lateral[i](feats[i]))
         return [blk(t) for blk, t in zip(self.blocks, top, strict=True)]
