@@ -190,6 +190,26 @@ def test_split_held_out_is_every_kth():
         split_held_out([1, 2], 1)
 
 
+def test_repeated_data_sets_are_split_before_they_are_repeated():
+    from facedet.data.records import ImageRecord
+    from facedet.families.asfd.search import split_groups
+
+    def rec(i: int) -> ImageRecord:
+        return ImageRecord(f"img{i}.jpg", torch.tensor([[0.0, 0.0, 40.0, 40.0]]).numpy())
+
+    a, b = [rec(i) for i in range(5)], [rec(10 + i) for i in range(4)]
+    train, held = split_groups([a, b], 2, repeats=(2, 1))
+    names_t, names_h = {r.path for r in train}, {r.path for r in held}
+    assert not names_t & names_h  # no image on both sides of the bilevel split
+    assert names_h == {"img1.jpg", "img3.jpg", "img11.jpg", "img13.jpg"} and len(train) == 2 * 3 + 2
+
+
+def test_channel_shuffle_by_hand():
+    x = torch.arange(8.0).view(1, 8, 1, 1)
+    assert channel_shuffle(x, 4).flatten().tolist() == [0, 2, 4, 6, 1, 3, 5, 7]
+    assert channel_shuffle(x, 2).flatten().tolist() == [0, 4, 1, 5, 2, 6, 3, 7]
+
+
 # ---- the loop on a tiny synthetic detector ------------------------------------------------------------------
 
 
@@ -248,14 +268,19 @@ def test_search_resume_is_bit_exact_and_logs_alpha(tmp_path):
     full = _search(tmp_path, "full", 6)
     _search(tmp_path, "part", 4)  # stops inside epoch 2 with a checkpoint at step 4 (α moved at steps 3, 4)
     with open(tmp_path / "part/alpha.jsonl", "a") as fh:  # as if killed after logging step 5, before its checkpoint
-        fh.write('{"step": 5, "alpha": {}, "beta": {}}\n')
+        fh.write('{"step": 5, "alpha": {}, "beta": {}}\n{"step": 6, "alp')  # ... and mid-way through step 6
+    assert [r["step"] for r in read_alpha_log(tmp_path / "part/alpha.jsonl")][-1] == 5  # the torn line is skipped
     resumed = _search(tmp_path, "part", 6, resume=True)
     a, b = full.model.state_dict(), resumed.model.state_dict()
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     log_full, log_part = read_alpha_log(tmp_path / "full/alpha.jsonl"), read_alpha_log(tmp_path / "part/alpha.jsonl")
     assert [r["step"] for r in log_full] == list(range(7)) and log_part == log_full
     assert log_full[0]["alpha"] != log_full[-1]["alpha"]  # Adam moved α after the warm-up
-    assert log_full[1]["alpha"] == log_full[0]["alpha"]  # ... and not during it
+    assert log_full[1]["alpha"] == log_full[0]["alpha"] == log_full[2]["alpha"]  # ... and not during it (2 steps)
+    assert log_full[3]["alpha"] != log_full[2]["alpha"]  # the first step after the warm-up moves it
+    opt = full.arch_optimizer
+    assert [id(p) for g in opt.param_groups for p in g["params"]] == [id(p) for p in full.supernet.arch_parameters()]
+    assert all(g["lr"] == 0.01 and g["weight_decay"] == 5e-4 and g["betas"] == (0.5, 0.999) for g in opt.param_groups)
     arch = full.supernet.arch
     png = plot_alpha_trajectory(tmp_path / "full/alpha.jsonl", arch.primitives, tmp_path / "fpn.png")
     png2 = plot_alpha_trajectory(tmp_path / "full/alpha.jsonl", arch.primitives, tmp_path / "cpm.png", prefix="cpm")

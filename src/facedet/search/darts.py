@@ -358,14 +358,28 @@ class _AlphaLog:
         from ..atomic import write_text_atomic
 
         lines = [ln for ln in self.path.read_text().splitlines() if ln.strip()]
-        keep = [ln for ln in lines if json.loads(ln)["step"] <= step]
+        rows = _parse_rows(lines)
+        keep = [ln for ln, row in zip(lines, rows, strict=True) if row is not None and row["step"] <= step]
         if len(keep) < len(lines):
             write_text_atomic(self.path, "".join(ln + "\n" for ln in keep))
 
 
+def _parse_rows(lines: Sequence[str]) -> list[dict[str, Any] | None]:
+    """Each line's row, or None for a line that does not parse (a write torn by a crash)."""
+    out: list[dict[str, Any] | None] = []
+    for ln in lines:
+        try:
+            row = json.loads(ln)
+        except json.JSONDecodeError:
+            row = None
+        out.append(row if isinstance(row, dict) and "step" in row else None)
+    return out
+
+
 def read_alpha_log(path: str | Path) -> list[dict[str, Any]]:
-    """The rows of an ``alpha.jsonl`` (see :class:`DartsTrainer`)."""
-    return [json.loads(ln) for ln in Path(path).read_text().splitlines() if ln.strip()]
+    """The rows of an ``alpha.jsonl`` (see :class:`DartsTrainer`); a torn line (a crash mid-write) is skipped."""
+    lines = [ln for ln in Path(path).read_text().splitlines() if ln.strip()]
+    return [row for row in _parse_rows(lines) if row is not None]
 
 
 class DartsTrainer(Trainer):
@@ -377,7 +391,13 @@ class DartsTrainer(Trainer):
     each step first takes one Adam step (betas 0.5 / 0.999 as DARTS, ``arch_lr``, ``arch_weight_decay``)
     on α and β with a batch of ``held_out``. ``train.max_steps`` ends the search; ``seed`` (default
     ``train.seed``) seeds the Gumbel noise. Checkpoints, resume, progress bar and logs are the Trainer's,
-    plus ``OUT/alpha.jsonl``."""
+    plus ``OUT/alpha.jsonl``.
+
+    Known behaviour: in the single-path forward only the selected op's α gets a loss gradient, and Adam
+    normalises the weight-decay gradient of the others to a full step, so unselected α drift towards 0 at
+    about ``arch_lr`` per step (measured ±0.01), the size of the loss signal at a CPU budget; GDAS instead
+    gives every α a gradient. ``arch_weight_decay=0`` removes the drift. ``train.ema`` is refused here.
+    """
 
     def __init__(self, model: nn.Module, criterion: nn.Module, cfg: Any, records: Sequence[Any],
                  held_out: Sequence[Any], out_dir: str | Path, *, warmup: int, transform: Any,
@@ -390,6 +410,8 @@ class DartsTrainer(Trainer):
 
         if D.is_dist():
             raise ValueError("the differentiable search runs in one process (no torchrun)")
+        if getattr(cfg.train, "ema", False):
+            raise ValueError("train.ema is not supported by the AutoFEM search (the search step does not update it)")
         self.supernet = Supernet(model, cfg.train.seed if seed is None else seed)
         self.warmup = warmup
         factory = split(lambda _n, p: self.supernet.is_arch(p), sgd_params, _arch_adam(arch_lr, arch_weight_decay))

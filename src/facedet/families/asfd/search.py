@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -169,16 +170,26 @@ def _clear_run(run_dir: Path) -> None:
         shutil.rmtree(run_dir / "tb")
 
 
+def split_groups(groups: Sequence[Sequence[Any]], every: int, repeats: Sequence[int] = (), min_short_side: int = 32
+                 ) -> tuple[list[Any], list[Any]]:
+    """``(train, held_out)`` of several data sets: each set is split (every ``every``-th trainable image held
+    out) BEFORE ``data.repeats`` copies it, so no image is on both sides of the bilevel split."""
+    from ...data.loader import mix_records, trainable
+    from ...search.darts import split_held_out
+
+    parts = [split_held_out(trainable(list(g), min_short_side), every) for g in groups]
+    return mix_records([t for t, _ in parts], repeats), mix_records([h for _, h in parts], repeats)
+
+
 def run(args: argparse.Namespace) -> int:
     import torch
 
     from ...atomic import write_text_atomic
     from ...data import load_dataset
-    from ...data.loader import mix_records, trainable
     from ...engine.trainer import seed_everything
     from ...models.detector import as_detector
     from ...models.necks.autofem import AutoFEM
-    from ...search.darts import DartsTrainer, plot_alpha_trajectory, split_held_out
+    from ...search.darts import DartsTrainer, plot_alpha_trajectory
     from ...zoo import build_model
     from . import FAMILY
     from .network import ASFD
@@ -197,10 +208,9 @@ def run(args: argparse.Namespace) -> int:
     sources = [{"path": str(Path(p).resolve()), "images": len(g)} for p, g in zip(args.data, groups, strict=True)]
     if saved is not None and saved.get("data") != sources:
         raise ValueError(f"--resume with other --data than the search was started with ({saved.get('data')})")
-    records = trainable(mix_records(groups, cfg.data.repeats), cfg.data.min_short_side)
-    train, held = split_held_out(records, settings["held_out_every"])
+    train, held = split_groups(groups, settings["held_out_every"], cfg.data.repeats, cfg.data.min_short_side)
     if not held or not train:
-        raise ValueError(f"{len(records)} trainable images (with faces) in {args.data}: too few to split")
+        raise ValueError(f"{len(train) + len(held)} trainable images (with faces) in {args.data}: too few to split")
 
     if not args.resume:
         _clear_run(run_dir)
