@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 
 from . import checks
-from .checks import choice, integer
+from .checks import choice, integer, number
 from .export.runtime import OrtModel
 from .families import family_named
 from .io import ImageInput, iter_video_frames, read_image
@@ -231,6 +231,34 @@ class FaceDetector:
                 for i, d in zip(chunk, self._run(blob, frames), strict=True):
                     results[i] = self._select(d, arrays[i].shape[:2])
         return [r for r in results if r is not None]
+
+    def detect_at(self, image: np.ndarray, shrink: float) -> np.ndarray:
+        """One pass of a paper's multi-scale test: ``image`` (decoded, the detector's colour order) resized by
+        ``shrink`` (``cv2.resize``, no ``max_side`` cap), padded to the divisor; rows ``x1 y1 x2 y2 score``
+        ``(N, 5)`` in the ORIGINAL image's pixels, every face above the score threshold."""
+        from .tta import resize_by
+
+        number("shrink", shrink, 0.0, strict=True)
+        if self.ort is not None and any(isinstance(d, int) for d in self.ort.session.get_inputs()[0].shape[2:]):
+            raise ValueError("the multi-scale test resizes the input: export the ONNX file with dynamic height and "
+                             "width (facedet export does by default)")
+        img = resize_by(image, shrink)
+        canvas, _ = Letterbox(None, None, self.preprocess.divisor, self.preprocess.pad_value)(img)
+        blob = normalize([canvas], self.mean, self.std, self.rgb)
+        (d,) = self._run(blob, [Frame(shrink, image.shape[:2], canvas.shape[:2])])
+        return np.concatenate([d.boxes, d.scores[:, None]], axis=1).reshape(-1, 5)
+
+    def detect_multiscale(self, image: ImageInput, color: str = "bgr") -> Detections:
+        """Faces by the family's own test protocol (``Family.test_time``: S3FD / DSFD pyramids with box voting,
+        SRN's multi-scale + flip, Group Sampling's pyramid), as the papers report their final numbers; several
+        network passes per image. ValueError for a family without one (SCRFD: single scale)."""
+        if self.family.test_time is None:
+            raise ValueError(f"the {self.family.name} family has no multi-scale test protocol")
+        arr = read_image(image, color)
+        rows = self.family.test_time()(self.detect_at, arr)
+        rows = rows[np.argsort(-rows[:, 4], kind="stable")] if len(rows) else rows.reshape(0, 5)
+        dets = Detections(rows[:, :4].astype(np.float32), rows[:, 4].astype(np.float32))
+        return self._select(dets, arr.shape[:2])
 
     def _select(self, dets: Detections, image_hw: tuple[int, int]) -> Detections:
         """``min_face_size`` and the ``max_faces`` cap by ``rank`` (score order kept)."""

@@ -108,3 +108,13 @@ def test_detect_writes_an_annotated_video(tmp_path, capsys):
     assert main(["detect", str(clip), "--max-frames", "2"]) == 0
     assert [json.loads(x)["frame"] for x in capsys.readouterr().out.strip().splitlines()] == [0, 1]
     assert main(["detect"]) == 2 and "--camera N" in capsys.readouterr().err
+
+
+def test_detect_cli_multi_scale_runs_the_family_protocol(tmp_path, capsys):
+    img = tmp_path / "a.jpg"
+    cv2.imwrite(str(img), np.random.default_rng(2).integers(0, 255, (64, 96, 3), dtype=np.uint8))
+    with pytest.warns(UserWarning, match="randomly initialised"):
+        assert main(["detect", str(img), "--model", "asfd_d0", "--multi-scale", "--threshold", "0.0",
+                     "--threads", "1"]) == 0
+    faces = json.loads(capsys.readouterr().out.strip())["faces"]
+    assert 0 < len(faces) <= 750  # DSFD's pyramid, voted and capped at 750

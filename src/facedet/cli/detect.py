@@ -48,6 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "by --max-side, padded to a multiple of 32) or a W H canvas (letterbox, e.g. 640 640)")
     p.add_argument("--max-side", type=int, default=1024,
                    help="with --input-size native: cap the long side (default 1024; 0: no cap)")
+    p.add_argument("--multi-scale", action="store_true",
+                   help="images: the family's own multi-scale test (DSFD / S3FD pyramid, SRN, Group Sampling; "
+                        "several passes an image, as the papers' final numbers)")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--out", type=Path, default=None, help="folder for annotated images")
     p.add_argument("--wider-out", type=Path, default=None,
@@ -165,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
             skipped.append(str(f))
             bar.write(f"facedet detect: skipping {f}: {exc}", file=sys.stderr)
             continue
-        dets = det.detect(img)
+        dets = det.detect_multiscale(img) if args.multi_scale else det.detect(img)
         shown = dets.select(dets.scores >= args.threshold)
         print(json.dumps({"path": str(f), **shown.to_dict()}), flush=True)
         if target is not None:
