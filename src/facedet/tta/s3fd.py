@@ -68,7 +68,9 @@ class PyramidTest:
 
     ``max_shrink(h, w)``: the largest scale rule, S3FD's by default; EXTD and DSFD pass theirs
     (:func:`max_shrink_extd`, :func:`max_shrink_dsfd`). ``flip``: add the mirrored pass at the base
-    scale. ``small_px`` / ``large_px``: the 30 px / 100 px size gates.
+    scale. ``small_px`` / ``large_px``: the 30 px / 100 px size gates. DSFD's additions
+    (:class:`~facedet.tta.dsfd.DSFDTest`): ``extra_small`` / ``extra_big`` passes joined to the shrunk /
+    enlarged group when ``m`` exceeds them, and a fixed pyramid (``pyramid_small``, ``pyramid_scales`` up to ``m``).
     """
 
     max_shrink: Callable[[int, int], float] = max_shrink_s3fd
@@ -80,20 +82,32 @@ class PyramidTest:
     flip_offset: float = 0.0
     small_px: float = 30.0
     large_px: float = 100.0
+    extra_small: tuple[float, ...] = ()
+    extra_big: tuple[float, ...] = ()
+    pyramid_small: float | None = None
+    pyramid_scales: tuple[float, ...] = ()
 
     def scales(self, h: int, w: int) -> list[float]:
         """Every shrink factor the pyramid runs for an ``h x w`` image (flip pass not repeated)."""
         m = self.max_shrink(h, w)
         st = 0.5 if m >= 0.75 else 0.5 * m
         bt = min(2.0, m) if m > 1 else (st + m) / 2
-        out = [min(m, 1.0), st, bt]
+        out = [min(m, 1.0), st, *(s for s in self.extra_small if m > s), bt, *(s for s in self.extra_big if m > s)]
         if m > 2:
             bt *= 2
             while bt < m:
                 out.append(bt)
                 bt *= 2
             out.append(m)
-        return out
+        if self.pyramid_small is not None:
+            out.append(self.pyramid_small)
+        return out + [s for s in self.pyramid_scales if s <= m]
+
+    def _gate(self, det: np.ndarray, enlarged: bool) -> np.ndarray:
+        """Enlarged passes keep small faces (min side < ``large_px``), the others big ones (> ``small_px``)."""
+        if enlarged:
+            return det[_side(det, self.offset, np.minimum) < self.large_px]
+        return det[_side(det, self.offset, np.maximum) > self.small_px]
 
     def passes(self, detect: DetectFn, image: np.ndarray) -> np.ndarray:
         """All pyramid detections ``(N, 5)`` before voting."""
@@ -104,22 +118,22 @@ class PyramidTest:
         if self.flip:
             parts.append(flip_detect(detect, image, s0, self.flip_offset))
         st = 0.5 if m >= 0.75 else 0.5 * m
-        det_s = detect(image, st)
-        parts.append(det_s[_side(det_s, self.offset, np.maximum) > self.small_px])
+        det_s = [detect(image, st)] + [detect(image, s) for s in self.extra_small if m > s]
+        parts.append(self._gate(np.concatenate(det_s).reshape(-1, 5), enlarged=False))
         bt = min(2.0, m) if m > 1 else (st + m) / 2
-        det_b = [detect(image, bt)]
+        det_b = [detect(image, bt)] + [detect(image, s) for s in self.extra_big if m > s]
         if m > 2:
             bt *= 2
             while bt < m:
                 det_b.append(detect(image, bt))
                 bt *= 2
             det_b.append(detect(image, m))
-        b = np.concatenate(det_b).reshape(-1, 5)
-        if bt > 1:
-            b = b[_side(b, self.offset, np.minimum) < self.large_px]
-        else:
-            b = b[_side(b, self.offset, np.maximum) > self.small_px]
-        parts.append(b)
+        parts.append(self._gate(np.concatenate(det_b).reshape(-1, 5), enlarged=bt > 1))
+        if self.pyramid_small is not None:
+            parts.append(self._gate(detect(image, self.pyramid_small).reshape(-1, 5), enlarged=False))
+        for sc in self.pyramid_scales:
+            if sc <= m:
+                parts.append(self._gate(detect(image, sc).reshape(-1, 5), enlarged=sc > 1))
         return np.concatenate([p.reshape(-1, 5) for p in parts])
 
     def __call__(self, detect: DetectFn, image: np.ndarray) -> np.ndarray:
