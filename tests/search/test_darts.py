@@ -192,7 +192,7 @@ def test_split_held_out_is_every_kth():
 
 def test_repeated_data_sets_are_split_before_they_are_repeated():
     from facedet.data.records import ImageRecord
-    from facedet.families.asfd.search import split_groups
+    from facedet.search.darts import split_groups
 
     def rec(i: int) -> ImageRecord:
         return ImageRecord(f"img{i}.jpg", torch.tensor([[0.0, 0.0, 40.0, 40.0]]).numpy())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -35,3 +36,10 @@ class HeadOutputs:
     feat_sizes: list[tuple[int, int]]
     features: list[Tensor] | None = None
     aux: HeadOutputs | None = None
+
+
+def run_levels(head: Callable[[int, Tensor], tuple[Tensor, Tensor]], maps: Sequence[Tensor]) -> HeadOutputs:
+    """``HeadOutputs`` of a level-indexed head ``head(i, map) -> (cls, reg)`` run on every map (finest first),
+    for heads shared by two shots or steps (DSFD / ASFD, SRN / AInnoFace)."""
+    cls, reg = zip(*(head(i, m) for i, m in enumerate(maps)), strict=True)
+    return HeadOutputs(list(cls), list(reg), None, [(m.shape[-2], m.shape[-1]) for m in maps])

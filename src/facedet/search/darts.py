@@ -332,6 +332,16 @@ def split_held_out(records: Sequence[Any], every: int) -> tuple[list[Any], list[
     return train, held
 
 
+def split_groups(groups: Sequence[Sequence[Any]], every: int, repeats: Sequence[int] = (), min_short_side: int = 32
+                 ) -> tuple[list[Any], list[Any]]:
+    """``(train, held_out)`` of several data sets: each set is split (every ``every``-th trainable image held
+    out) BEFORE ``data.repeats`` copies it, so no image is on both sides of the bilevel split."""
+    from ..data.loader import mix_records, trainable
+
+    parts = [split_held_out(trainable(list(g), min_short_side), every) for g in groups]
+    return mix_records([t for t, _ in parts], repeats), mix_records([h for _, h in parts], repeats)
+
+
 # ---- the search loop -----------------------------------------------------------------------------------------
 
 

@@ -77,3 +77,20 @@ def test_derived_genotype_is_the_argmax_and_every_preset_takes_it(searched) -> N
             model = build(name)
             rebuilt = ASFD(replace(model.config, genotype=g))
         assert rebuilt.fem.genotype == g
+
+
+def test_overwrite_clears_only_a_search_folder(tmp_path) -> None:
+    import argparse
+
+    import pytest
+
+    from facedet.families.asfd.search import _check_outputs
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "last.pt").write_bytes(b"a training run's checkpoint")
+    args = argparse.Namespace(overwrite=True, resume=False)
+    with pytest.raises(FileExistsError, match="not an AutoFEM search"):
+        _check_outputs(tmp_path / "g.json", run, args)
+    (run / "search.json").write_text("{}")
+    _check_outputs(tmp_path / "g.json", run, args)  # a search folder: --overwrite may clear it

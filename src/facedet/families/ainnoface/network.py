@@ -37,7 +37,7 @@ from ...coders import DETECTRON_MAX_LOG_WH, VARIANCE_FREE, DeltaCoder
 from ...models.backbones.resnet_classic import ResNet
 from ...models.heads.srn_head import SRNHead
 from ...models.necks.srn_fpn import SRNFPN
-from ...models.outputs import HeadOutputs
+from ...models.outputs import HeadOutputs, run_levels
 from ...priors import AnchorGrid
 
 STRIDES = (4, 8, 16, 32, 64, 128)
@@ -126,12 +126,8 @@ class AInnoFace(nn.Module):
         c7 = self.c7(c6)
         return self.neck((c2, c3, c4, c5, c6, c7))
 
-    def _run_head(self, maps: list[torch.Tensor]) -> HeadOutputs:
-        cls, reg = zip(*(self.head(i, m) for i, m in enumerate(maps)), strict=True)
-        return HeadOutputs(list(cls), list(reg), None, [(m.shape[-2], m.shape[-1]) for m in maps])
-
     def forward(self, images: torch.Tensor) -> HeadOutputs:
         first, second = self.features(images)
-        out = self._run_head(second)
-        out.aux = self._run_head(first)
+        out = run_levels(self.head, second)
+        out.aux = run_levels(self.head, first)
         return out

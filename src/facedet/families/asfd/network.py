@@ -40,7 +40,7 @@ from ...models.heads.dual_shot import DualShotHead
 from ...models.layers import kaiming_init_
 from ...models.necks.autofem import AutoFEM, Genotype
 from ...models.necks.dsfd_fem import DSFDFEM
-from ...models.outputs import HeadOutputs
+from ...models.outputs import HeadOutputs, run_levels
 from ...priors import AnchorGrid
 from .genotypes import ASFD_GENOTYPE
 
@@ -150,13 +150,9 @@ class ASFD(nn.Module):
         second = self.fem(first) if self.config.fem != "none" else first
         return first, list(second)
 
-    def _run_head(self, maps: list[torch.Tensor]) -> HeadOutputs:
-        cls, reg = zip(*(self.head(i, m) for i, m in enumerate(maps)), strict=True)
-        return HeadOutputs(list(cls), list(reg), None, [(m.shape[-2], m.shape[-1]) for m in maps])
-
     def forward(self, images: torch.Tensor) -> HeadOutputs:
         first, second = self.shots(images)
-        out = self._run_head(second)
+        out = run_levels(self.head, second)
         if self.aux:
-            out.aux = self._run_head(first)
+            out.aux = run_levels(self.head, first)
         return out

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +153,9 @@ def _check_outputs(out: Path, run_dir: Path, args: argparse.Namespace) -> None:
     if args.resume:
         if not (run_dir / "last.pt").is_file():
             raise FileNotFoundError(f"--resume: {run_dir / 'last.pt'} does not exist")
+    elif (run_dir / "last.pt").is_file() and args.overwrite and not (run_dir / "search.json").is_file():
+        raise FileExistsError(f"{run_dir} holds a last.pt that is not an AutoFEM search's (no search.json): "
+                              "--overwrite only clears a search folder; choose another --run")
     elif (run_dir / "last.pt").is_file() and not args.overwrite:
         raise FileExistsError(f"{run_dir} holds an earlier search (last.pt): pass --resume to go on, --overwrite to "
                               "start again, or choose another --run")
@@ -170,17 +172,6 @@ def _clear_run(run_dir: Path) -> None:
         shutil.rmtree(run_dir / "tb")
 
 
-def split_groups(groups: Sequence[Sequence[Any]], every: int, repeats: Sequence[int] = (), min_short_side: int = 32
-                 ) -> tuple[list[Any], list[Any]]:
-    """``(train, held_out)`` of several data sets: each set is split (every ``every``-th trainable image held
-    out) BEFORE ``data.repeats`` copies it, so no image is on both sides of the bilevel split."""
-    from ...data.loader import mix_records, trainable
-    from ...search.darts import split_held_out
-
-    parts = [split_held_out(trainable(list(g), min_short_side), every) for g in groups]
-    return mix_records([t for t, _ in parts], repeats), mix_records([h for _, h in parts], repeats)
-
-
 def run(args: argparse.Namespace) -> int:
     import torch
 
@@ -189,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
     from ...engine.trainer import seed_everything
     from ...models.detector import as_detector
     from ...models.necks.autofem import AutoFEM
-    from ...search.darts import DartsTrainer, plot_alpha_trajectory
+    from ...search.darts import DartsTrainer, plot_alpha_trajectory, split_groups
     from ...zoo import build_model
     from . import FAMILY
     from .network import ASFD
