@@ -11,6 +11,7 @@ from facedet.data.transforms import (
     RandomFlip,
     RandomSquareCrop,
     Sample,
+    WholeImage,
     normalize,
 )
 
@@ -85,3 +86,14 @@ def test_compose_and_normalize() -> None:
     x = normalize(out.image, 127.5, 128.0, to_rgb=True)
     assert x.shape == (3, 32, 32) and x.dtype == np.float32
     np.testing.assert_allclose(x[0], (out.image[..., 2] - 127.5) / 128.0, rtol=1e-6)
+
+
+def test_whole_image_scales_the_long_side_and_pads_bottom_right() -> None:
+    s = _sample(200, 100)
+    a = WholeImage(size=100, fill=(7, 8, 9))(s, np.random.default_rng(0))
+    b = WholeImage(size=100, fill=(7, 8, 9))(s, np.random.default_rng(1))
+    assert a.image.shape == (100, 100, 3)
+    np.testing.assert_array_equal(a.image, b.image)  # no randomness
+    np.testing.assert_allclose(a.boxes, s.boxes * 0.5, atol=1e-5)  # every face kept, scale 100 / 200
+    np.testing.assert_allclose(a.landmarks, s.landmarks * 0.5, atol=1e-5)
+    assert a.image[60:, :].reshape(-1, 3).tolist() == [[7, 8, 9]] * (40 * 100)  # padding below the image

@@ -277,7 +277,7 @@ class ScaleJitterCrop:
                          self.min_size)
 
 
-def _bgr_fill(mean: Sequence[float] | float, rgb: bool) -> tuple[float, float, float]:
+def bgr_fill(mean: Sequence[float] | float, rgb: bool) -> tuple[float, float, float]:
     """The pixel value that normalises to zero, in the BGR order of the images being cropped."""
     m = [float(mean)] * 3 if isinstance(mean, int | float) else [float(v) for v in mean]
     return (m[2], m[1], m[0]) if rgb else (m[0], m[1], m[2])
@@ -289,7 +289,7 @@ def extd_train_transforms(data_cfg: DataConfig, mean: Sequence[float] | float = 
     ``anchor_prob``, else the SSD crop) to ``input_size``, flip. DSFD / ASFD reuse it with ``anchor_prob=0.4``.
 
     Fill = the model's mean (pads normalise to zero, as the reference's mean-filled canvas)."""
-    fill = _bgr_fill(mean, rgb)
+    fill = bgr_fill(mean, rgb)
     n = data_cfg.input_size
     steps: list[Transform] = []
     if data_cfg.photometric:  # the reference distorts the PIL image before cropping; uint8-clipped here
@@ -304,7 +304,7 @@ def ainnoface_train_transforms(data_cfg: DataConfig, mean: Sequence[float] | flo
     """AInnoFace training pipeline: photometric distortion, PyramidBox data-anchor-sampling (variant A)
     with probability ``anchor_prob`` else the SSD square crop, to ``input_size``; flip. [ours] The
     reference's expansion (p 0.5, up to 4x) is left out: data-anchor-sampling already shrinks faces."""
-    fill = _bgr_fill(mean, rgb)
+    fill = bgr_fill(mean, rgb)
     n = data_cfg.input_size
     steps: list[Transform] = []
     if data_cfg.photometric:
@@ -318,7 +318,7 @@ def gs_train_transforms(data_cfg: DataConfig, mean: Sequence[float] | float = (1
                         rgb: bool = True) -> Compose:
     """Group Sampling training pipeline: :class:`ScaleJitterCrop` to ``input_size`` and flip (no colour
     augmentation in the paper; ``data.photometric`` adds it)."""
-    steps: list[Transform] = [ScaleJitterCrop(data_cfg.input_size, fill=_bgr_fill(mean, rgb)),
+    steps: list[Transform] = [ScaleJitterCrop(data_cfg.input_size, fill=bgr_fill(mean, rgb)),
                               RandomFlip(data_cfg.flip_prob)]
     if data_cfg.photometric:
         steps.append(PhotoMetricDistortion())

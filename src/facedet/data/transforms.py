@@ -157,6 +157,20 @@ class RandomSquareCrop:
         return warp_crop(s, left, top, side, side, self.size, self.size, self.fill, self.clip_border)
 
 
+class WholeImage:
+    """The whole image, long side scaled to ``size`` and padded to a ``size x size`` square (bottom and right,
+    with ``fill``); no randomness. For memorisation checks (``benchmarks/prove_overfit.py --fixed``), where
+    every step must show the network the same views that it is then evaluated on."""
+
+    def __init__(self, size: int = 640, fill: int | Sequence[float] = 128) -> None:
+        self.size, self.fill = size, fill
+
+    def __call__(self, s: Sample, rng: np.random.Generator) -> Sample:
+        h, w = s.image.shape[:2]
+        side = float(max(h, w))
+        return warp_crop(s, 0.0, 0.0, side, side, self.size, self.size, self.fill, clip_border=True)
+
+
 class RandomFlip:
     """Horizontal flip with probability ``p``; landmark order is swapped left/right."""
 

@@ -74,6 +74,19 @@ def test_recipe_switches_the_first_shot_on_and_both_shots_train_the_head() -> No
     assert not isinstance(no_aux, AuxCriterion)
 
 
+def test_neg_iou_adds_an_ignore_band_below_the_match_iou() -> None:
+    model = build("asfd_d0", **TINY)
+    cfg: Config = default_config("asfd_d0")
+    anchors = torch.tensor([[0.0, 0.0, 10.0, 10.0], [0.0, 0.0, 10.0, 7.0], [0.0, 0.0, 10.0, 3.5], [50, 50, 60, 60]])
+    gt = torch.tensor([[0.0, 0.0, 10.0, 10.0]])  # IoU 1.0, 0.7, 0.35, 0.0 with the anchors
+    for neg_iou, want in ((0.4, [1, 1, 0, 0]), (0.3, [1, 1, -1, 0])):
+        band = replace(cfg, loss=replace(cfg.loss, neg_iou=neg_iou, aux_weight=0))
+        crit = FAMILIES["asfd"].criterion(model, band)
+        assert crit.assigner(anchors, gt).labels.tolist() == want
+    with pytest.raises(ValueError, match="neg_iou"):
+        replace(cfg.loss, neg_iou=0.5)
+
+
 def test_fem_and_genotype_are_settings() -> None:
     for fem in ("dsfd", "none"):
         m = build("asfd_d0", **dict(TINY, fem=fem)).eval()

@@ -14,6 +14,11 @@ the score and NMS thresholds are the caller's ``Settings``: the paper's NMS is 0
 For the released DSFD (``dsfd_r152_pal``) set ``loss.box_loss=smooth_l1`` and ``loss.margin=0`` for its own
 loss (the margin is off anyway without a cosine head).
 
+``loss.neg_iou`` below ``loss.match_iou`` adds RetinaNet's ignore band: anchors whose best IoU lies in
+``[neg_iou, match_iou)`` are neither faces nor mined negatives. DSFD has no band (``neg_iou = match_iou``,
+the default); at stride 4 the 16-pixel anchors next to a positive overlap its face by 0.3 to 0.4, so
+without a band the mined negatives are mostly the positives' neighbours.
+
 Choices [ours] (the method section was withdrawn): ``margin = 0.2`` (lightDSFD's config) in cosine
 units, applied as ``s * m`` to the logits; ``aux_weight = 1`` (DSFD's PAL re-implementation uses 1); box
 weight 1. The cosine scale ``s`` is a model setting (``ASFDConfig.cos_scale``, 16 by the sweep in
@@ -46,10 +51,11 @@ ANCHOR_PROB = 0.4
 
 @dataclass(frozen=True)
 class ASFDLossConfig:
-    """ASFD's ``loss.*`` keys: matching IoU, mining ratio, DRMC (box loss, cosine margin), the first shot's
-    weight (0: no first shot), box weight, ignore regions."""
+    """ASFD's ``loss.*`` keys: matching IoU (and the optional ignore band below it), mining ratio, DRMC (box
+    loss, cosine margin), the first shot's weight (0: no first shot), box weight, ignore regions."""
 
     match_iou: float = 0.4
+    neg_iou: float = 0.4
     neg_pos_ratio: float = 3.0
     box_loss: str = "diou"
     margin: float = 0.2
@@ -61,6 +67,9 @@ class ASFDLossConfig:
         from facedet import checks as C
 
         C.fraction("loss.match_iou", self.match_iou)
+        C.fraction("loss.neg_iou", self.neg_iou)
+        if self.neg_iou > self.match_iou:
+            raise ValueError(f"loss.neg_iou ({self.neg_iou}) must be <= loss.match_iou ({self.match_iou})")
         C.number("loss.neg_pos_ratio", self.neg_pos_ratio, 0.0, strict=True)
         C.choice("loss.box_loss", self.box_loss, ("diou", "smooth_l1"))
         C.number("loss.margin", self.margin, 0.0)
@@ -77,7 +86,11 @@ def _shot(model: nn.Module, anchors: AnchorGrid, loss: ASFDLossConfig) -> MultiB
     config = getattr(model, "config", None)
     cosine = bool(getattr(config, "cosine", False))
     margin = loss.margin * float(getattr(config, "cos_scale", 1.0)) if cosine else 0.0  # CosFace: s * m
-    return MultiBoxCriterion(anchors, coder, ThresholdMatcher([loss.match_iou], [0, 1], force_best=True),
+    if loss.neg_iou < loss.match_iou:  # anchors in [neg_iou, match_iou) are neither faces nor mined negatives
+        matcher = ThresholdMatcher([loss.neg_iou, loss.match_iou], [0, -1, 1], force_best=True)
+    else:
+        matcher = ThresholdMatcher([loss.match_iou], [0, 1], force_best=True)
+    return MultiBoxCriterion(anchors, coder, matcher,
                              neg_pos_ratio=loss.neg_pos_ratio, box_weight=loss.box_weight,
                              ignore_iof_thr=loss.ignore_iof_thr, box_loss=loss.box_loss, margin=margin)
 
