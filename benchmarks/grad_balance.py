@@ -69,7 +69,7 @@ def main() -> None:
             sq[g] = sq.get(g, 0.0) + float(p.grad.pow(2).sum())
         table[term] = {g: v ** 0.5 for g, v in sq.items()}
     print(f"{args.preset} {args.model} {' '.join(args.overrides)}: {args.batch} images at {args.size} px")
-    print("loss values: " + ", ".join(f"{k} {float(losses[k]):.4f}" for k in terms))
+    print("loss values: " + ", ".join(f"{k} {float(losses[k].detach()):.4f}" for k in terms))
     print(f"{'module':<24}" + "".join(f"{t:>16}" for t in terms))
     for g in groups:
         print(f"{g:<24}" + "".join(f"{table[t].get(g, 0.0):>16.3e}" for t in terms))
