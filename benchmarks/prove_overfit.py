@@ -1,6 +1,6 @@
 """Proof that a family's network, assigner, coder, loss and decoding fit together: overfit 16 real images.
 
-Trains a preset from scratch on 16 WIDER FACE training images (the first 16, in annotation-file order,
+Trains a preset (from scratch, or from ``model.init=<weights>``) on 16 WIDER FACE training images (the first 16, in annotation-file order,
 that hold 1 to 40 faces: crowds of hundreds of 10-pixel faces test capacity, not correctness) with the
 family's own criterion and augmentation, then detects on the same 16 images (native size, long side at
 most ``--max-side``) and reports the AP at IoU 0.5 over their faces of ``--min-face`` pixels and larger
@@ -100,7 +100,7 @@ def main() -> None:
         settings += [f"data.crop_choice={HALVED_CROPS}", "train.cpu_channels_last=true"]
     cfg = apply_overrides(cfg, settings + list(args.overrides))
     seed_everything(0)
-    model = zoo.build_model(args.preset)
+    model = zoo.load_model(args.preset, cfg.model.init).train() if cfg.model.init else zoo.build_model(args.preset)
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="prove_overfit_"))
     transform = None
     max_side = args.max_side
