@@ -1,10 +1,10 @@
 """Proof that a family's network, assigner, coder, loss and decoding fit together: overfit 16 real images.
 
-Trains a preset (from scratch, or from ``model.init=<weights>``) on 16 WIDER FACE training images (the first 16, in annotation-file order,
-that hold 1 to 40 faces: crowds of hundreds of 10-pixel faces test capacity, not correctness) with the
-family's own criterion and augmentation, then detects on the same 16 images (native size, long side at
-most ``--max-side``) and reports the AP at IoU 0.5 over their faces of ``--min-face`` pixels and larger
-(smaller and ``invalid`` faces are ignore regions).
+Trains a preset (from scratch, or from ``model.init=<weights>``) on 16 WIDER FACE training images (the
+first 16, in annotation-file order, that hold 1 to 40 faces: crowds of hundreds of 10-pixel faces test
+capacity, not correctness) with the family's own criterion and augmentation, then detects on the same 16
+images (native size, long side at most ``--max-side``) and reports the AP at IoU 0.5 over their faces of
+``--min-face`` pixels and larger (smaller and ``invalid`` faces are ignore regions).
 
 Two modes. By default the network trains on the family's own random crops, so it must generalise across
 crops of the 16 images (from scratch that takes thousands of steps). ``--fixed`` is the memorisation check:
