@@ -15,11 +15,13 @@ class OrtModel:
     """Thin wrapper over ``onnxruntime.InferenceSession`` for detector files.
 
     ``num_threads`` sets intra-op threads (inter-op is 1, sequential execution): benchmarks and
-    servers should always set it. ``info`` says how to decode the outputs; ``run(blob)`` returns them
+    servers should always set it. ``fuse_heads`` merges sibling head convolutions in the graph handed
+    to ONNX Runtime (:mod:`facedet.export.fuse`; the file is not changed). ``info`` says how to decode the outputs; ``run(blob)`` returns them
     by their canonical names (a batch axis restored when a file drops it).
     """
 
-    def __init__(self, path: str | Path, num_threads: int | None = None, providers: list[str] | None = None):
+    def __init__(self, path: str | Path, num_threads: int | None = None, providers: list[str] | None = None,
+                 fuse_heads: bool = True):
         import onnxruntime as ort
 
         path = Path(path)
@@ -34,7 +36,18 @@ class OrtModel:
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # insightface's dynamic-size exports declare 640x640 output shapes: ORT would warn on every call
         opts.log_severity_level = 3
-        self.session = ort.InferenceSession(str(path), opts, providers=providers or ["CPUExecutionProvider"])
+        self.fused = 0  # sibling groups merged by fuse_heads
+        graph: str | bytes = str(path)
+        if fuse_heads:
+            import onnx
+
+            from .fuse import fuse_sibling_convs
+
+            proto = onnx.load(str(path))
+            self.fused = fuse_sibling_convs(proto)
+            if self.fused:
+                graph = proto.SerializeToString()
+        self.session = ort.InferenceSession(graph, opts, providers=providers or ["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name
         self.file_names = [o.name for o in self.session.get_outputs()]
         meta = self.session.get_modelmeta().custom_metadata_map
