@@ -2,8 +2,9 @@
 
 For each ONNX file (the official SCRFD files in --weights, plus any given with --onnx): the same file as
 two sessions, ``OrtModel(fuse_heads=False)`` and ``OrtModel(fuse_heads=True)``, run alternately on one
-random input per size (a file with a fixed input size: that size only) (interleaved rounds, so drifts of the machine hit both alike). Prints the median
-network time in ms, the speed-up, and the largest output difference between the two.
+random input per size (a file with a fixed input size: that size only), in interleaved rounds so that
+drifts of the machine hit both alike. Prints the median network time in ms, the speed-up, and the
+largest output difference between the two.
 
 usage: python benchmarks/fuse_heads.py [--weights ../shared/weights] [--onnx FILE ...] [--threads 1]
        [--rounds 200] [--sizes 640x480 1280x720]
