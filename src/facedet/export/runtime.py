@@ -44,10 +44,13 @@ class OrtModel:
 
             from .fuse import fuse_sibling_convs
 
-            proto = onnx.load(str(path))
-            self.fused = fuse_sibling_convs(proto)
+            try:
+                proto = onnx.load(str(path))
+            except Exception:  # not a readable model: ONNX Runtime below raises its own error (INVALID_PROTOBUF)
+                proto = None
+            self.fused = fuse_sibling_convs(proto) if proto is not None else 0
             if self.fused:
-                graph = proto.SerializeToString()
+                graph = proto.SerializeToString()  # type: ignore[union-attr]
         self.session = ort.InferenceSession(graph, opts, providers=providers or ["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name
         self.file_names = [o.name for o in self.session.get_outputs()]
