@@ -60,7 +60,7 @@ def test_siblings_merge_and_outputs_match(opset: int) -> None:
     model = _graph(opset)
     x = np.random.default_rng(1).standard_normal((1, 4, 6, 7)).astype(np.float32)
     before = _run(model, x)
-    assert fuse_sibling_convs(model) == 1  # the two 3x3 head convs; the 1x1 and the depthwise stay
+    assert fuse_sibling_convs(model, block=16) == 1  # the two 3x3 head convs; the 1x1 and the depthwise stay
     ops = [n.op_type for n in model.graph.node]
     assert ops.count("Conv") == 3 and ops.count("Split") == 1
     assert not {"head0_w", "head1_w", "head0_b"} & {t.name for t in model.graph.initializer}  # old weights gone
@@ -70,12 +70,65 @@ def test_siblings_merge_and_outputs_match(opset: int) -> None:
         np.testing.assert_allclose(after[name], before[name], rtol=1e-5, atol=1e-5)
 
 
-def test_wide_groups_and_lone_convs_stay() -> None:
-    model = _graph(17, sizes=(40, 40))  # 80 merged channels: beyond MAX_MERGED, no blocks saved
-    assert fuse_sibling_convs(model) == 0
-    assert [n.op_type for n in model.graph.node].count("Conv") == 4
-    model = _graph(17, sizes=(8,))
-    assert fuse_sibling_convs(model) == 0
+@pytest.mark.parametrize("sizes, block, merges", [
+    ((2, 8), 16, 1),    # 2 blocks -> 1 (AVX-512)
+    ((2, 8), 8, 0),     # 1 + 1 blocks -> 2: nothing saved (AVX2)
+    ((40, 40), 16, 1),  # 3 + 3 -> 5
+    ((48, 48), 16, 0),  # 3 + 3 -> 6
+    ((8,), 16, 0),      # a lone conv
+])
+def test_merges_only_where_blocks_are_saved(sizes: tuple[int, ...], block: int, merges: int) -> None:
+    model = _graph(17, sizes)
+    assert fuse_sibling_convs(model, block=block) == merges
+    assert [n.op_type for n in model.graph.node].count("Conv") == len(sizes) + 2 - (len(sizes) - 1) * merges
+
+
+def test_weights_read_elsewhere_survive_and_names_stay_unique() -> None:
+    """A member's weight that another node reads stays; a tensor already named like the merged one
+    does not collide; an empty-string bias counts as none; IR-3 graphs listing initializers as inputs."""
+    model = _graph(11)
+    g = model.graph
+    g.node[2].input.append("")  # head0 keeps its bias; head1 gets an explicit empty one
+    g.node.append(helper.make_node("Identity", ["head1_w"], ["w_copy"], name="facedet_fused_head0_W"))
+    g.output.append(helper.make_tensor_value_info("w_copy", TensorProto.FLOAT, None))
+    g.input.extend([helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)) for t in g.initializer])
+    model.ir_version = 3
+    x = np.random.default_rng(2).standard_normal((1, 4, 6, 7)).astype(np.float32)
+    before = _run(model, x)
+    assert fuse_sibling_convs(model, block=16) == 1
+    names = [n.name for n in g.node]
+    assert len(names) == len(set(names))
+    left = {t.name for t in g.initializer}
+    assert "head1_w" in left and "head0_w" not in left
+    assert "head1_w" in {i.name for i in g.input} and "head0_w" not in {i.name for i in g.input}
+    after = _run(model, x)
+    for name in before:
+        np.testing.assert_allclose(after[name], before[name], rtol=1e-5, atol=1e-5)
+
+
+def test_weights_read_in_a_subgraph_survive() -> None:
+    model = _graph(17)
+    g = model.graph
+    branch = helper.make_graph([helper.make_node("Identity", ["head0_b"], ["b_out"], name="inner")], "branch", [],
+                               [helper.make_tensor_value_info("b_out", TensorProto.FLOAT, None)])
+    g.initializer.append(numpy_helper.from_array(np.array(True), "cond"))
+    g.node.append(helper.make_node("If", ["cond"], ["bias_copy"], name="if", then_branch=branch, else_branch=branch))
+    g.output.append(helper.make_tensor_value_info("bias_copy", TensorProto.FLOAT, None))
+    x = np.random.default_rng(3).standard_normal((1, 4, 6, 7)).astype(np.float32)
+    before = _run(model, x)
+    assert fuse_sibling_convs(model, block=16) == 1
+    assert "head0_b" in {t.name for t in g.initializer} and "head0_w" not in {t.name for t in g.initializer}
+    np.testing.assert_array_equal(_run(model, x)["bias_copy"], before["bias_copy"])
+
+
+def test_unreadable_files_load_as_before(tmp_path) -> None:
+    """The pass never makes a file fail that loaded without it: junk still gets ONNX Runtime's own error."""
+    from facedet.export.runtime import OrtModel
+
+    junk = tmp_path / "junk.onnx"
+    junk.write_text("junk")
+    with pytest.raises(Exception, match="INVALID_PROTOBUF"):
+        OrtModel(junk)
 
 
 def test_runtime_applies_it_to_an_scrfd_export(tmp_path) -> None:

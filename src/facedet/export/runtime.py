@@ -4,6 +4,7 @@ that decodes them: a facedet export's metadata, or a family's recognition of a f
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,8 @@ class OrtModel:
 
     ``num_threads`` sets intra-op threads (inter-op is 1, sequential execution): benchmarks and
     servers should always set it. ``fuse_heads`` merges sibling head convolutions in the graph handed
-    to ONNX Runtime (:mod:`facedet.export.fuse`; the file is not changed). ``info`` says how to decode
+    to ONNX Runtime when its CPU provider comes first (:mod:`facedet.export.fuse`; the file is not
+    changed). ``info`` says how to decode
     the outputs; ``run(blob)`` returns them by their canonical names (a batch axis restored when a file
     drops it).
     """
@@ -39,18 +41,9 @@ class OrtModel:
         opts.log_severity_level = 3
         self.fused = 0  # sibling groups merged by fuse_heads
         graph: str | bytes = str(path)
-        if fuse_heads:
-            import onnx
-
-            from .fuse import fuse_sibling_convs
-
-            try:
-                proto = onnx.load(str(path))
-            except Exception:  # not a readable model: ONNX Runtime below raises its own error (INVALID_PROTOBUF)
-                proto = None
-            self.fused = fuse_sibling_convs(proto) if proto is not None else 0
-            if self.fused:
-                graph = proto.SerializeToString()  # type: ignore[union-attr]
+        first = (providers or ["CPUExecutionProvider"])[0]
+        if fuse_heads and (first[0] if isinstance(first, tuple) else first) == "CPUExecutionProvider":
+            graph = self._fused(path) or graph
         self.session = ort.InferenceSession(graph, opts, providers=providers or ["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name
         self.file_names = [o.name for o in self.session.get_outputs()]
@@ -60,6 +53,22 @@ class OrtModel:
             self.info, self.output_names = info, list(self.file_names)
         else:
             self.info, self.output_names = _recognise(path, self.file_names)
+
+    def _fused(self, path: Path) -> bytes | None:
+        """The graph with its sibling convolutions merged, or None to load the file as it is: nothing to
+        merge, or a file the pass cannot read (ONNX Runtime then reports it in its own words)."""
+        import onnx
+
+        from .fuse import fuse_sibling_convs
+
+        try:
+            proto = onnx.load(str(path))
+            self.fused = fuse_sibling_convs(proto)
+        except Exception as exc:  # e.g. not a protobuf: INVALID_PROTOBUF from ONNX Runtime below
+            logging.getLogger(__name__).debug("%s: no head fusion (%s)", path, exc)
+            self.fused = 0
+            return None
+        return proto.SerializeToString() if self.fused else None
 
     def run(self, blob: np.ndarray) -> dict[str, np.ndarray]:
         """Outputs of a ``(B, 3, H, W)`` float32 blob by canonical name, each ``(B, N, C)``."""
