@@ -8,8 +8,9 @@ peers that score); latency at each detector's operating threshold (ours 0.5, YuN
 
 facedet rows are ``FaceDetector`` configurations on ONNX Runtime (their keyword arguments are the
 ``config`` column): the official SCRFD files and our packaged weights, at the 640x640 letterbox, at
-native size with the long side capped (640, 1024: the default), fp32 and INT8 (static QDQ, calibrated on 32 WIDER
-train images; ``facedet.export.quantize``); EXTD-32/48/64 with their official weights at the default.
+native size with the long side capped (640, 1024: the default), fp32 and INT8 (static QDQ, calibrated
+on 64 WIDER train images at long side 1024, the stride-2 and -4 layers left float;
+``facedet.export.quantize``); EXTD-32/48/64 with their official weights at the default.
 Group Sampling presets have no official weights and are left out. Peers: YuNet on ONNX Runtime with
 OpenCV's decoding (the dynamic file; native size, as OpenCV runs it) and through
 ``cv2.FaceDetectorYN`` (a static copy per size), ULFD-RFB-640 and OpenCV's Haar cascade where the build has one.
@@ -72,7 +73,7 @@ def candidates(shared: Path, work: Path, quick: bool) -> list[Candidate]:
     from facedet.pretrained import default_weights
 
     weights = shared / "weights"
-    calib = sorted((shared / "data" / "widerface" / "WIDER_train" / "images").glob("*/*.jpg"))[::30][:32]
+    calib = sorted((shared / "data" / "widerface" / "WIDER_train" / "images").glob("*/*.jpg"))[::15][:64]
     files: dict[str, tuple[str, Path]] = {}  # label -> (FaceDetector model argument, its ONNX file)
     for name in ("scrfd_500m", "scrfd_1g", "scrfd_2.5g"):
         f = weights / "scrfd" / f"{name}.onnx"

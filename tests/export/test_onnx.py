@@ -75,9 +75,19 @@ def test_int8_quantisation_keeps_the_decoding_metadata(tmp_path):
         cv2.imwrite(str(calib[-1]), rng.integers(0, 255, (96, 128, 3), dtype=np.uint8))
     out = quantize_int8(path, tmp_path / "m_int8.onnx", calib, max_side=128)
     meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
-    assert meta["facedet.quantized"] == "int8-qdq-per-channel" and meta["facedet.family"] == "scrfd"
+    assert meta["facedet.quantized"] == "int8-qdq-per-channel-float-stride-8" and meta["facedet.family"] == "scrfd"
     ops = {n.op_type for n in onnx.load(str(out)).graph.node}
     assert {"QuantizeLinear", "DequantizeLinear"} <= ops
+    # the 8 convolutions at strides 2 and 4 (MobileNet stem and the next seven) keep float weights, the rest are int8
+    graph = onnx.load(str(out)).graph
+    made_by = {o: n for n in graph.node for o in n.output}
+    convs = [n for n in graph.node if n.op_type == "Conv"]
+    quantised = [n.input[1] in made_by and made_by[n.input[1]].op_type == "DequantizeLinear" for n in convs]
+    assert quantised[:8] == [False] * 8 and all(quantised[8:])
+    every = quantize_int8(path, tmp_path / "all_int8.onnx", calib, max_side=128, float_stride=1)
+    graph = onnx.load(str(every)).graph
+    made_by = {o: n for n in graph.node for o in n.output}
+    assert all(made_by[n.input[1]].op_type == "DequantizeLinear" for n in graph.node if n.op_type == "Conv")
     det = FaceDetector(str(out), input_size=(128, 128), score_threshold=0.0)
     assert det.backend == "onnx" and det.info.family == "scrfd" and len(det.detect(cv2.imread(str(calib[0])))) > 0
     with pytest.raises(ValueError, match="is the input file"):
