@@ -11,9 +11,10 @@ documentation advises for static quantisation.
 ``float_stride``: convolutions that read maps finer than 1/``float_stride`` of the input stay float
 (default 8: the stem and every layer at strides 2 and 4). ONNX Runtime's int8 kernels (NHWC) lose to
 its float NCHWc ones on those wide, thin layers, depthwise ones above all, and win on the
-channel-heavy rest: on ``scrfd_500m.onnx`` at 640x480, one thread, the network ran 9.9 ms all-int8,
-7.8 ms float and 6.7 ms with the float prefix (heads fused in all three). ``float_stride=1`` quantises
-every convolution. The map sizes come from ONNX shape inference at a 640x640 input; a convolution
+channel-heavy rest: on ``scrfd_500m.onnx`` at 640x480, one thread, the network ran 9.42 ms all-int8,
+8.18 ms float and 7.24 ms with the float prefix, at dev-val-144 AP 0.877 / 0.867 / 0.811, 0.870 /
+0.864 / 0.817 and 0.882 / 0.869 / 0.814 (``python benchmarks/int8_speed.py --ap``). ``float_stride=1``
+quantises every convolution. The map sizes come from ONNX shape inference at a 640x640 input; a convolution
 whose input size it cannot tell is quantised.
 
 Calibration runs at ``max_side`` 1024 by default, the size ``FaceDetector`` runs at by default, so
