@@ -69,11 +69,11 @@ def _ours(config: dict[str, Any]) -> Callable[[int, float], Detect]:
 
 def candidates(shared: Path, work: Path, quick: bool) -> list[Candidate]:
     """Every configuration of the run (INT8 files are made in ``work``)."""
-    from facedet.export.quantize import quantize_int8
+    from facedet.export.quantize import quantize_int8, spread
     from facedet.pretrained import default_weights
 
     weights = shared / "weights"
-    calib = sorted((shared / "data" / "widerface" / "WIDER_train" / "images").glob("*/*.jpg"))[::15][:64]
+    calib = spread(sorted((shared / "data" / "widerface" / "WIDER_train" / "images").glob("*/*.jpg")), 64)
     files: dict[str, tuple[str, Path]] = {}  # label -> (FaceDetector model argument, its ONNX file)
     for name in ("scrfd_500m", "scrfd_1g", "scrfd_2.5g"):
         f = weights / "scrfd" / f"{name}.onnx"
@@ -122,6 +122,14 @@ def candidates(shared: Path, work: Path, quick: bool) -> list[Candidate]:
     if Haar.available():
         out.append(Candidate("haar opencv", None, lambda t, thr: Haar(threads=t), eval_thr=1.0, run_thr=1.0))
     return out
+
+
+def val_items(shared: Path) -> tuple[list[tuple[tuple[str, str], Path]], Any, Path]:
+    """The dev-val images present on disk as ``((event, name), path)``, the ground truth, and the images folder."""
+    images_dir, gt_dir = resolve_val_root(shared / "data" / "widerface")
+    gt = load_ground_truth(gt_dir)
+    items = [(k, images_dir / k[0] / f"{k[1]}.jpg") for k in gt.keys]
+    return [(k, p) for k, p in items if p.is_file()], gt, images_dir
 
 
 def evaluate(cand: Candidate, images: list[tuple[tuple[str, str], Path]], gt: object, images_dir: Path) -> None:
@@ -178,10 +186,7 @@ def main() -> int:
     args = ap.parse_args()
     log = (lambda *a: print(*a, file=sys.stderr, flush=True)) if args.json else print
 
-    images_dir, gt_dir = resolve_val_root(args.shared / "data" / "widerface")
-    gt = load_ground_truth(gt_dir)
-    items = [(k, images_dir / k[0] / f"{k[1]}.jpg") for k in gt.keys]
-    items = [(k, p) for k, p in items if p.is_file()]
+    items, gt, images_dir = val_items(args.shared)
     if args.max_images:
         items = items[: args.max_images]
     args.work.mkdir(parents=True, exist_ok=True)

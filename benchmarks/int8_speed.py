@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facedet.export.quantize import quantize_int8
+from facedet.export.quantize import quantize_int8, spread
 from facedet.export.runtime import OrtModel
 
 
@@ -40,7 +40,7 @@ def main() -> int:
     train = sorted((args.shared / "data" / "widerface" / "WIDER_train" / "images").glob("*/*.jpg"))
     if not src.is_file() or not train:
         raise SystemExit(f"need {src} and WIDER train images under {args.shared / 'data' / 'widerface'}")
-    calib = train[:: max(1, len(train) // args.calib)][: args.calib]
+    calib = spread(train, args.calib)
     args.work.mkdir(parents=True, exist_ok=True)
     files = {"float": src}
     for fs in args.float_stride:
@@ -59,15 +59,9 @@ def main() -> int:
     aps: dict[str, dict[str, float]] = {}
     if args.ap:
         sys.path.insert(0, str(Path(__file__).parent))
-        from frontier import Candidate, _ours, evaluate  # the frontier's evaluation, same protocol
+        from frontier import Candidate, _ours, evaluate, val_items  # the frontier's evaluation, same protocol
 
-        from facedet.engine.wider_eval import resolve_val_root
-        from facedet.eval.wider_gt import load_ground_truth
-
-        images_dir, gt_dir = resolve_val_root(args.shared / "data" / "widerface")
-        gt = load_ground_truth(gt_dir)
-        items = [(k, images_dir / k[0] / f"{k[1]}.jpg") for k in gt.keys]
-        items = [(k, p) for k, p in items if p.is_file()]
+        items, gt, images_dir = val_items(args.shared)
         for k, p in files.items():
             config = {"model": str(p), "input_size": None, "max_side": 1024}
             cand = Candidate(k, config, _ours(config))

@@ -84,5 +84,6 @@ def _calibration_images(args: argparse.Namespace) -> list[Path]:
     found = sorted(p for p in args.int8.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp"))
     if not found:
         raise ValueError(f"--int8 {args.int8}: no .jpg/.jpeg/.png/.bmp images in it")
-    step = max(1, len(found) // args.calib_images)
-    return found[::step][: args.calib_images]
+    from ..export.quantize import spread
+
+    return spread(found, args.calib_images)

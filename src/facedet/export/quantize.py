@@ -45,6 +45,12 @@ def calibration_blobs(images: Sequence[str | Path], onnx_path: str | Path, max_s
         yield normalize(canvas, info.input_mean, info.input_std, info.input_rgb)
 
 
+def spread(paths: Sequence[Path], count: int) -> list[Path]:
+    """``count`` of ``paths`` evenly spread over the list (every k-th, k = len // count): a calibration set
+    that samples every event of a sorted WIDER folder rather than its first few."""
+    return list(paths[:: max(1, len(paths) // count)][:count])
+
+
 def fine_convs(model: object, float_stride: int, probe: int = 640) -> list[str]:
     """Names of the ``Conv`` nodes of ``model`` (an ``onnx.ModelProto``) whose input is larger than
     ``probe / float_stride`` on a side when the graph input is ``probe`` x ``probe``."""
@@ -75,6 +81,8 @@ def quantize_int8(onnx_path: str | Path, out_path: str | Path, calibration: Sequ
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
+    from .fuse import opset_of
+
     if not calibration:
         raise ValueError("INT8 calibration needs at least one image")
     src, out = Path(onnx_path), Path(out_path)
@@ -91,8 +99,7 @@ def quantize_int8(onnx_path: str | Path, out_path: str | Path, calibration: Sequ
     with tempfile.TemporaryDirectory(prefix="facedet-int8-") as tmp:
         upgraded = Path(tmp) / "opset13.onnx"
         graph = onnx.load(str(src))
-        opset = max((o.version for o in graph.opset_import if o.domain in ("", "ai.onnx")), default=13)
-        if opset < 13:  # per-channel QDQ needs DequantizeLinear's axis (opset 13); older exports are upgraded
+        if opset_of(graph) < 13:  # per-channel QDQ needs DequantizeLinear's axis (opset 13); older exports are upgraded
             from onnx import version_converter
 
             graph = version_converter.convert_version(graph, 13)

@@ -18,9 +18,8 @@ class OrtModel:
     ``num_threads`` sets intra-op threads (inter-op is 1, sequential execution): benchmarks and
     servers should always set it. ``fuse_heads`` merges sibling head convolutions in the graph handed
     to ONNX Runtime when its CPU provider comes first (:mod:`facedet.export.fuse`; the file is not
-    changed). ``info`` says how to decode
-    the outputs; ``run(blob)`` returns them by their canonical names (a batch axis restored when a file
-    drops it).
+    changed). ``info`` says how to decode the outputs; ``run(blob)`` returns them by their canonical
+    names (a batch axis restored when a file drops it).
     """
 
     def __init__(self, path: str | Path, num_threads: int | None = None, providers: list[str] | None = None,
