@@ -93,3 +93,19 @@ def test_wider_missing_files_fail_strict_and_an_empty_folder_is_named(tmp_path, 
     (tmp_path / "empty").mkdir()
     assert main(["eval", "wider", "--pred", str(tmp_path / "empty"), "--gt", str(gt), "--json"]) == 0
     assert "holds none of the 2 prediction files" in capsys.readouterr().err
+
+
+def test_wider_by_size_table_and_json(tmp_path, capsys):
+    gt, pred = _gt(tmp_path)
+    assert main(["eval", "wider", "--pred", str(pred), "--gt", str(gt), "--by-size", "medium",
+                 "--size-thr", "0.5", "--out", str(tmp_path / "r.json")]) == 0
+    out = capsys.readouterr().out
+    assert "medium faces by size" in out
+    # medium: p1's 40 px face found at 0.9, its 30 px face only at 0.1; h1's 40 px face has no file
+    bins = {b["low"]: b for b in json.loads((tmp_path / "r.json").read_text())["by_size"]["bins"]}
+    assert (bins[16]["faces"], bins[16]["found"], bins[16]["found_at_thr"]) == (1, 1, 0)
+    assert (bins[32]["faces"], bins[32]["found"], bins[32]["found_at_thr"]) == (2, 1, 1)
+    assert bins[32]["median_score"] == 0.9
+    assert main(["eval", "wider", "--pred", str(pred), "--gt", str(gt), "--by-size", "easy",
+                 "--size-thr", "2"]) == 2
+    assert "--size-thr" in capsys.readouterr().err

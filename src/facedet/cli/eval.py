@@ -1,10 +1,13 @@
 """``facedet eval {wider,fddb}``: the official WIDER FACE and FDDB protocols from files on disk.
 
-``facedet eval wider --pred DIR --gt GT_DIR [--images IMAGES_DIR] [--json] [--plot PNG] [--out JSON]``
+``facedet eval wider --pred DIR --gt GT_DIR [--images IMAGES_DIR] [--json] [--plot PNG] [--out JSON]
+  [--by-size SETTING [--size-thr 0.5]]``
   DIR holds ``<event>/<name>.txt`` prediction files; GT_DIR the four official ``.mat`` files. With
   ``--images`` only images present as ``<IMAGES_DIR>/<event>/<name>.jpg`` are evaluated (dev-val-144).
   ``--json`` prints exactly one object ``{"easy", "medium", "hard", "all"}`` on stdout; warnings about
-  missing or malformed files go to stderr (``--strict`` makes a malformed file an error).
+  missing or malformed files go to stderr (``--strict`` makes a malformed file an error). ``--by-size``
+  adds a table of that setting's faces by size: recall ceiling, recall at ``--size-thr`` and median
+  score (``facedet.eval.wider_sizes``; also under ``"by_size"`` in ``--out``).
 
 ``facedet eval fddb --dets FILE --folds DIR --sizes SIZES_FILE [--format rect|ellipse] [--fp 1000]
   [--ellipses FILE] [--ellipse-regressor] [--roc-prefix PREFIX] [--json] [--plot PNG] [--out JSON]``
@@ -40,6 +43,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "(without it they are warnings, and scored as the official code scores them)")
     w.add_argument("--score-precision", choices=("double", "single"), default="double",
                    help="normalisation arithmetic (single emulates MATLAB's mixed single/double rules)")
+    w.add_argument("--by-size", choices=("easy", "medium", "hard", "all"), default=None, metavar="SETTING",
+                   help="also print that setting's recall per face size (easy, medium, hard or all)")
+    w.add_argument("--size-thr", type=float, default=0.5,
+                   help="raw detector score for the --by-size recall column (default 0.5)")
     w.set_defaults(func=_run_wider)
 
     f = sub.add_parser("fddb", help="FDDB discrete/continuous ROC, official tool semantics")
@@ -70,9 +77,11 @@ def _run_wider(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from facedet.atomic import refuse_overwriting_input
+    from facedet.checks import fraction
     from facedet.eval.plots import plot_wider_pr, save_json
-    from facedet.eval.wider import evaluate_wider_dir
+    from facedet.eval.wider import evaluate_wider, read_wider_dir
     from facedet.eval.wider_gt import FACE_FILE, SETTINGS, setting_file
+    from facedet.eval.wider_sizes import format_size_table, recall_by_size
 
     gt_dir, pred_dir = Path(args.gt), Path(args.pred)
     inputs = [gt_dir / FACE_FILE, *(gt_dir / setting_file(s) for s in SETTINGS)]
@@ -81,14 +90,19 @@ def _run_wider(args: argparse.Namespace) -> int:
         if out is not None and Path(out).resolve().parent.parent == pred_dir.resolve():
             inputs.append(Path(out))  # <pred>/<event>/<name>: where the prediction files live
         refuse_overwriting_input(out, *inputs, flag=f"--{flag}")
-    result, report = evaluate_wider_dir(args.pred, args.gt, images_dir=args.images, strict=args.strict,
-                                        score_precision=args.score_precision)
+    fraction("--size-thr", args.size_thr)
+    preds, gt, report = read_wider_dir(args.pred, args.gt, images_dir=args.images, strict=args.strict)
+    result = evaluate_wider(preds, gt, images_dir=args.images, score_precision=args.score_precision)
+    by_size = (recall_by_size(preds, gt, args.by_size, images_dir=args.images, score_thr=args.size_thr)
+               if args.by_size else None)
     _warn(report.messages())
     if result.num_images and len(report.missing) >= result.num_images:
         _warn([f"{args.pred} holds none of the {result.num_images} prediction files: every AP below is 0"])
     if args.out:
         save_json({**result.to_dict(), "missing_files": report.missing, "invalid_files": report.invalid,
-                   "suspect_rows": report.suspect},
+                   "suspect_rows": report.suspect,
+                   **({"by_size": {"setting": args.by_size, "score_thr": args.size_thr,
+                                   "bins": [b.to_dict() for b in by_size]}} if by_size else {})},
                   args.out)
     if args.plot:
         plot_wider_pr(result, args.plot)
@@ -100,6 +114,9 @@ def _run_wider(args: argparse.Namespace) -> int:
     print(f"{'setting':<8} {'AP':>8} {'faces':>7}")
     for name, s in result.settings.items():
         print(f"{name:<8} {s.ap:>8.4f} {s.num_faces:>7d}")
+    if by_size:
+        print()
+        print(format_size_table(by_size, args.by_size, args.size_thr))
     return 0
 
 

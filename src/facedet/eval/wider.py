@@ -209,6 +209,70 @@ def _as_rows(value: object) -> np.ndarray:
     return sort_rows(a[:, :5])
 
 
+@dataclass
+class Selection:
+    """The gt images an evaluation keeps and each one's sorted prediction rows (None: no entry)."""
+
+    gt: WiderGroundTruth
+    selected: np.ndarray  # (n_images,) bool
+    per_img: list  # rows (N, 5) ``x y w h score`` or None, per gt image
+    unmatched: list  # prediction keys that name no gt image
+
+    @property
+    def n_gt(self) -> np.ndarray:
+        return np.array([len(im.boxes_xywh) for im in self.gt.images], dtype=np.int64)
+
+
+def select_images(predictions: Mapping, gt: WiderGroundTruth | str | Path, images_dir: str | Path | None = None,
+                  subset: Iterable[Key] | None = None) -> Selection:
+    """Load ``gt`` if given as a folder, select images (``images_dir`` / ``subset``) and look up their rows."""
+    if not isinstance(gt, WiderGroundTruth):
+        gt = load_ground_truth(gt)
+    keys = gt.keys
+    selected = np.ones(len(keys), dtype=bool) if images_dir is None else images_present(images_dir, keys)
+    if subset is not None:
+        wanted = set(subset)
+        selected &= np.array([k in wanted for k in keys], dtype=bool)
+    if not selected.any():
+        raise ValueError(f"no ground-truth image selected (images_dir={images_dir}, subset={subset is not None})")
+    raw, unmatched = _lookup(predictions, keys, selected)
+    per_img = [_as_rows(r) if r is not None else None for r in raw]
+    return Selection(gt, selected, per_img, unmatched)
+
+
+@dataclass
+class Matches:
+    """Every detection of the selected images, flat: its best IoU (+1-pixel convention), the flat index
+    of its first-argmax gt face, its raw score and the index of its image among those with detections."""
+
+    best: np.ndarray
+    gidx: np.ndarray
+    score: np.ndarray
+    img_of: np.ndarray
+
+
+def match_detections(per_img: list, gt: WiderGroundTruth) -> Matches:
+    """Match each detection to its first-argmax gt face, as ``evaluation.m`` does (one IoU matrix per image)."""
+    n_gt = np.array([len(im.boxes_xywh) for im in gt.images], dtype=np.int64)
+    gt_start = np.concatenate([[0], np.cumsum(n_gt)])
+    best_l, gidx_l, eff_l = [], [], []
+    for i, rows in enumerate(per_img):
+        if rows is None or not len(rows) or n_gt[i] == 0:
+            continue
+        g = gt.images[i].boxes_xywh
+        gxy = np.concatenate([g[:, :2], g[:, :2] + g[:, 2:4]], axis=1)
+        dxy = np.concatenate([rows[:, :2], rows[:, :2] + rows[:, 2:4]], axis=1)
+        iou = box_iou_np(dxy, gxy, offset=1.0)
+        arg = iou.argmax(axis=1)
+        best_l.append(iou[np.arange(len(arg)), arg])
+        gidx_l.append(arg + gt_start[i])
+        eff_l.append(rows[:, 4])
+    if not best_l:
+        return Matches(np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64))
+    return Matches(np.concatenate(best_l), np.concatenate(gidx_l), np.concatenate(eff_l),
+                   np.repeat(np.arange(len(eff_l)), [len(e) for e in eff_l]))
+
+
 def evaluate_wider(
     predictions: Mapping,
     gt: WiderGroundTruth | str | Path,
@@ -226,47 +290,15 @@ def evaluate_wider(
     ``subset`` (``(event, name)`` keys) restricts the evaluation like ``images_dir`` does; given both,
     an image must satisfy both.
     """
-    if not isinstance(gt, WiderGroundTruth):
-        gt = load_ground_truth(gt)
     settings = tuple(settings)
-    keys = gt.keys
-    selected = np.ones(len(keys), dtype=bool) if images_dir is None else images_present(images_dir, keys)
-    if subset is not None:
-        wanted = set(subset)
-        selected &= np.array([k in wanted for k in keys], dtype=bool)
-    if not selected.any():
-        raise ValueError(f"no ground-truth image selected (images_dir={images_dir}, subset={subset is not None})")
-    raw, unmatched = _lookup(predictions, keys, selected)
-    per_img = [_as_rows(r) if r is not None else None for r in raw]
-
-    n_gt = np.array([len(im.boxes_xywh) for im in gt.images], dtype=np.int64)
-    gt_start = np.concatenate([[0], np.cumsum(n_gt)])
+    sel = select_images(predictions, gt, images_dir, subset)
+    gt, selected, per_img = sel.gt, sel.selected, sel.per_img
+    n_gt = sel.n_gt
     all_scores = [r[:, 4] for r in per_img if r is not None and len(r)]
     scores = np.concatenate(all_scores) if all_scores else np.zeros(0)
     mn, mx = score_range(scores)
-
-    best_l, gidx_l, eff_l = [], [], []
-    for i, rows in enumerate(per_img):
-        if rows is None or not len(rows) or n_gt[i] == 0:
-            continue
-        g = gt.images[i].boxes_xywh
-        gxy = np.concatenate([g[:, :2], g[:, :2] + g[:, 2:4]], axis=1)
-        dxy = np.concatenate([rows[:, :2], rows[:, :2] + rows[:, 2:4]], axis=1)
-        iou = box_iou_np(dxy, gxy, offset=1.0)
-        arg = iou.argmax(axis=1)
-        best_l.append(iou[np.arange(len(arg)), arg])
-        gidx_l.append(arg + gt_start[i])
-        eff_l.append(rows[:, 4])
-    if best_l:
-        best = np.concatenate(best_l)
-        gidx = np.concatenate(gidx_l)
-        raw_eff = np.concatenate(eff_l)
-        img_of = np.repeat(np.arange(len(eff_l)), [len(e) for e in eff_l])
-    else:
-        best = np.zeros(0)
-        gidx = np.zeros(0, dtype=np.int64)
-        raw_eff = np.zeros(0)
-        img_of = np.zeros(0, dtype=np.int64)
+    m = match_detections(per_img, gt)
+    best, gidx, raw_eff, img_of = m.best, m.gidx, m.score, m.img_of
     eff = _effective_scores(normalise_scores(raw_eff, mn, mx, score_precision), img_of)
 
     t = thresholds(thresh_num)
@@ -289,7 +321,22 @@ def evaluate_wider(
         results[name] = SettingResult(name, voc_ap(recall, precision), num_faces, t, precision, recall,
                                    proposals, tps)
     return WiderResult(results, int(selected.sum()), int(len(scores)), mn, mx,
-                       subset=bool(images_dir is not None or subset is not None), unmatched_keys=unmatched)
+                       subset=bool(images_dir is not None or subset is not None), unmatched_keys=sel.unmatched)
+
+
+def read_wider_dir(pred_dir: str | Path, gt_dir: str | Path | WiderGroundTruth, images_dir: str | Path | None = None,
+                   strict: bool = False) -> tuple[dict, WiderGroundTruth, ReadReport]:
+    """Read ``pred_dir`` the MATLAB way (files located from the gt lists): predictions, gt and the report.
+
+    In subset mode only the selected images' files are read.
+    """
+    gt = gt_dir if isinstance(gt_dir, WiderGroundTruth) else load_ground_truth(gt_dir)
+    keys = gt.keys
+    if images_dir is not None:
+        mask = images_present(images_dir, keys)
+        keys = [k for k, m in zip(keys, mask, strict=True) if m]
+    preds, report = read_predictions(pred_dir, keys, strict=strict)
+    return preds, gt, report
 
 
 def evaluate_wider_dir(
@@ -299,15 +346,9 @@ def evaluate_wider_dir(
     strict: bool = False,
     **kwargs,
 ) -> tuple[WiderResult, ReadReport]:
-    """Read ``pred_dir`` the MATLAB way (files located from the gt lists) and evaluate it.
+    """Read ``pred_dir`` (``read_wider_dir``) and evaluate it.
 
     Returns the result and the reader's report (missing / invalid files, which count as no detections).
-    In subset mode only the selected images' files are read.
     """
-    gt = gt_dir if isinstance(gt_dir, WiderGroundTruth) else load_ground_truth(gt_dir)
-    keys = gt.keys
-    if images_dir is not None:
-        mask = images_present(images_dir, keys)
-        keys = [k for k, m in zip(keys, mask, strict=True) if m]
-    preds, report = read_predictions(pred_dir, keys, strict=strict)
+    preds, gt, report = read_wider_dir(pred_dir, gt_dir, images_dir, strict)
     return evaluate_wider(preds, gt, images_dir=images_dir, **kwargs), report
