@@ -55,6 +55,26 @@ def test_faces_below_the_first_edge_are_left_out_and_bad_edges_refused():
     gt = WiderGroundTruth([_img("a", [SMALL, MID], [1, 2])])
     bins = recall_by_size({}, gt, "easy", edges=(32,))
     assert [(b.faces, b.found) for b in bins] == [(1, 0)]
-    for edges in ((), (32, 16), (0, 0)):
+    for edges in ((), (32, 16), (0, 0), (0, float("inf"))):
         with pytest.raises(ValueError, match="increasing"):
             recall_by_size({}, gt, "easy", edges=edges)
+
+
+def test_edge_face_falls_in_the_upper_bin_and_nan_scores_neither_hide_nor_score():
+    EDGE = [300, 0, 32, 32]  # sqrt(wh) = 32: bin [32, 64)
+    gt = WiderGroundTruth([_img("a", [SMALL, EDGE, MID], [1, 2, 3])])
+    # SMALL matched at NaN and 0.6 (found, scored 0.6); EDGE matched only at NaN (found, unscored)
+    preds = {"a": _rows([SMALL, SMALL, EDGE], [float("nan"), 0.6, float("nan")])}
+    bins = recall_by_size(preds, gt, "all", edges=(0, 32), score_thr=0.5)
+    assert [(b.faces, b.found, b.found_at_thr) for b in bins] == [(1, 1, 1), (2, 1, 0)]
+    assert bins[0].median_score == pytest.approx(0.6) and math.isnan(bins[1].median_score)
+
+
+def test_unknown_setting_and_bad_threshold_refused():
+    gt = WiderGroundTruth([_img("a", [SMALL], [1])])
+    with pytest.raises(ValueError, match="setting must be one of"):
+        recall_by_size({}, gt, "extreme")
+    with pytest.raises(ValueError, match="score_thr"):
+        recall_by_size({}, gt, "easy", score_thr=float("nan"))
+    with pytest.raises(ValueError, match="finite"):
+        recall_by_size({}, gt, "easy", edges=(0, float("nan")))

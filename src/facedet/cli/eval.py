@@ -44,9 +44,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     w.add_argument("--score-precision", choices=("double", "single"), default="double",
                    help="normalisation arithmetic (single emulates MATLAB's mixed single/double rules)")
     w.add_argument("--by-size", choices=("easy", "medium", "hard", "all"), default=None, metavar="SETTING",
-                   help="also print that setting's recall per face size (easy, medium, hard or all)")
+                   help="also report that setting's recall per face size (easy, medium, hard or all): a table on "
+                        "stdout (not with --json) and 'by_size' in --out")
     w.add_argument("--size-thr", type=float, default=0.5,
-                   help="raw detector score for the --by-size recall column (default 0.5)")
+                   help="raw detector score in [0, 1] for the --by-size recall column (default 0.5)")
     w.set_defaults(func=_run_wider)
 
     f = sub.add_parser("fddb", help="FDDB discrete/continuous ROC, official tool semantics")

@@ -215,7 +215,7 @@ class Selection:
 
     gt: WiderGroundTruth
     selected: np.ndarray  # (n_images,) bool
-    per_img: list  # rows (N, 5) ``x y w h score`` or None, per gt image
+    per_img: list  # rows (N, 5) ``x y w h score`` per gt image; None: not selected, or no entry
     unmatched: list  # prediction keys that name no gt image
 
     @property
@@ -242,8 +242,9 @@ def select_images(predictions: Mapping, gt: WiderGroundTruth | str | Path, image
 
 @dataclass
 class Matches:
-    """Every detection of the selected images, flat: its best IoU (+1-pixel convention), the flat index
-    of its first-argmax gt face, its raw score and the index of its image among those with detections."""
+    """The detections of the selected images that have gt faces, flat: best IoU (+1-pixel convention),
+    flat index of the first-argmax gt face, raw score, and the index of the detection's image among the
+    images with both detections and gt faces (detections on faceless images match nothing: left out)."""
 
     best: np.ndarray
     gidx: np.ndarray

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from facedet.eval.wider import Key, match_detections, select_images
+from facedet.checks import fraction
+from facedet.eval.wider import ALL_SETTINGS, Key, match_detections, select_images
 from facedet.eval.wider_gt import WiderGroundTruth
 
 DEFAULT_EDGES: tuple[float, ...] = (0, 16, 32, 64, 128, 256, 512)
@@ -39,7 +40,7 @@ class SizeBin:
     faces: int
     found: int  # matched by some detection at any score
     found_at_thr: int  # matched by a detection with score >= score_thr
-    median_score: float  # of the faces found (NaN when none)
+    median_score: float  # best score of each face found, median (NaN when none has a score)
 
     @property
     def ceiling(self) -> float:
@@ -69,30 +70,37 @@ def recall_by_size(
 ) -> list[SizeBin]:
     """Recall ceiling, recall at ``score_thr`` and median score per ``sqrt(w*h)`` bin of ``setting``'s faces.
 
-    ``edges`` are the increasing lower bounds of the bins; the last bin is open-ended. Image selection
-    (``images_dir``, ``subset``) and prediction keys work as in ``evaluate_wider``.
+    ``edges`` are the increasing, finite lower bounds of the bins; the last bin is open-ended and faces
+    below the first edge are left out. ``setting`` is one of ``easy``, ``medium``, ``hard``, ``all``. Image
+    selection (``images_dir``, ``subset``) and prediction keys work as in ``evaluate_wider``. A face
+    matched only by NaN-score detections counts as found, with no score.
     """
+    if setting not in ALL_SETTINGS:
+        raise ValueError(f"setting must be one of {', '.join(ALL_SETTINGS)}, got {setting!r}")
+    fraction("score_thr", score_thr)
     e = np.asarray(edges, dtype=np.float64)
-    if e.ndim != 1 or not e.size or np.any(np.diff(e) <= 0):
-        raise ValueError(f"edges must be a non-empty increasing sequence, got {list(edges)}")
+    if e.ndim != 1 or not e.size or not np.isfinite(e).all() or np.any(np.diff(e) <= 0):
+        raise ValueError(f"edges must be a non-empty increasing sequence of finite sizes, got {list(edges)}")
     sel = select_images(predictions, gt, images_dir, subset)
     g = sel.gt
     m = match_detections(sel.per_img, g)
     wh = np.concatenate([im.boxes_xywh[:, 2:4] for im in g.images]) if g.images else np.zeros((0, 2))
     size = np.sqrt(np.clip(wh[:, 0], 0, None) * np.clip(wh[:, 1], 0, None))
     kept = g.flat_keep(setting) & np.repeat(sel.selected, sel.n_gt)
-    best_score = np.full(len(size), -np.inf)
     hit = m.best >= iou_thresh
-    np.maximum.at(best_score, m.gidx[hit], m.score[hit])
+    matched = np.zeros(len(size), dtype=bool)
+    matched[m.gidx[hit]] = True
+    best_score = np.full(len(size), np.nan)
+    np.fmax.at(best_score, m.gidx[hit], m.score[hit])  # fmax: a NaN score does not hide a real one
     which = np.searchsorted(e, size, side="right") - 1  # -1: below the first edge (left out)
     out = []
     for b, low in enumerate(e):
         in_bin = kept & (which == b)
-        s = best_score[in_bin]
-        found = s[np.isfinite(s)]
+        s = best_score[in_bin & matched]
+        scored = s[~np.isnan(s)]
         out.append(SizeBin(float(low), float(e[b + 1]) if b + 1 < len(e) else float("inf"), int(in_bin.sum()),
-                           int(found.size), int((found >= score_thr).sum()),
-                           float(np.median(found)) if found.size else float("nan")))
+                           int((in_bin & matched).sum()), int((scored >= score_thr).sum()),
+                           float(np.median(scored)) if scored.size else float("nan")))
     return out
 
 
