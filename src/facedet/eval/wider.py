@@ -217,10 +217,7 @@ class Selection:
     selected: np.ndarray  # (n_images,) bool
     per_img: list  # rows (N, 5) ``x y w h score`` per gt image; None: not selected, or no entry
     unmatched: list  # prediction keys that name no gt image
-
-    @property
-    def n_gt(self) -> np.ndarray:
-        return np.array([len(im.boxes_xywh) for im in self.gt.images], dtype=np.int64)
+    n_gt: np.ndarray  # (n_images,) faces per gt image
 
 
 def select_images(predictions: Mapping, gt: WiderGroundTruth | str | Path, images_dir: str | Path | None = None,
@@ -237,7 +234,8 @@ def select_images(predictions: Mapping, gt: WiderGroundTruth | str | Path, image
         raise ValueError(f"no ground-truth image selected (images_dir={images_dir}, subset={subset is not None})")
     raw, unmatched = _lookup(predictions, keys, selected)
     per_img = [_as_rows(r) if r is not None else None for r in raw]
-    return Selection(gt, selected, per_img, unmatched)
+    n_gt = np.array([len(im.boxes_xywh) for im in gt.images], dtype=np.int64)
+    return Selection(gt, selected, per_img, unmatched, n_gt)
 
 
 @dataclass
@@ -252,9 +250,9 @@ class Matches:
     img_of: np.ndarray
 
 
-def match_detections(per_img: list, gt: WiderGroundTruth) -> Matches:
+def match_detections(sel: Selection) -> Matches:
     """Match each detection to its first-argmax gt face, as ``evaluation.m`` does (one IoU matrix per image)."""
-    n_gt = np.array([len(im.boxes_xywh) for im in gt.images], dtype=np.int64)
+    gt, per_img, n_gt = sel.gt, sel.per_img, sel.n_gt
     gt_start = np.concatenate([[0], np.cumsum(n_gt)])
     best_l, gidx_l, eff_l = [], [], []
     for i, rows in enumerate(per_img):
@@ -298,7 +296,7 @@ def evaluate_wider(
     all_scores = [r[:, 4] for r in per_img if r is not None and len(r)]
     scores = np.concatenate(all_scores) if all_scores else np.zeros(0)
     mn, mx = score_range(scores)
-    m = match_detections(per_img, gt)
+    m = match_detections(sel)
     best, gidx, raw_eff, img_of = m.best, m.gidx, m.score, m.img_of
     eff = _effective_scores(normalise_scores(raw_eff, mn, mx, score_precision), img_of)
 

@@ -83,7 +83,7 @@ def recall_by_size(
         raise ValueError(f"edges must be a non-empty increasing sequence of finite sizes, got {list(edges)}")
     sel = select_images(predictions, gt, images_dir, subset)
     g = sel.gt
-    m = match_detections(sel.per_img, g)
+    m = match_detections(sel)
     wh = np.concatenate([im.boxes_xywh[:, 2:4] for im in g.images]) if g.images else np.zeros((0, 2))
     size = np.sqrt(np.clip(wh[:, 0], 0, None) * np.clip(wh[:, 1], 0, None))
     kept = g.flat_keep(setting) & np.repeat(sel.selected, sel.n_gt)
