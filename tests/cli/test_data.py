@@ -1,4 +1,4 @@
-"""``facedet data ignore-unlabelled``: a detector's unlabelled confident faces become ignore regions."""
+"""``facedet data ignore-unlabelled`` and ``pseudo-label``: a detector's faces as ignore regions or labels."""
 
 from __future__ import annotations
 
@@ -55,3 +55,45 @@ def test_atomic_write_leaves_the_old_file_on_error(tmp_path) -> None:
         fh.write("half")
         raise RuntimeError("killed")
     assert target.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["config.yaml"]
+
+
+def test_pseudo_label_writes_faces_and_ignore_regions_and_names_a_bad_image(tmp_path, monkeypatch, capsys) -> None:
+    import cv2
+
+    images = tmp_path / "images"
+    images.mkdir()
+    for name in ("a.jpg", "b.jpg", "c.jpg"):
+        cv2.imwrite(str(images / name), np.full((40, 60, 3), 128, np.uint8))
+    (images / "broken.jpg").write_bytes(b"not a jpeg")
+
+    class Fake:
+        """a: a face and an unsure box; b: only a low score (no face, so left out); c: two faces."""
+
+        def __init__(self, *args, **kwargs) -> None:
+            assert kwargs["score_threshold"] == 0.2  # it must see the unsure detections too
+
+        def detect(self, image):
+            from types import SimpleNamespace
+
+            self.calls = getattr(self, "calls", 0) + 1
+            table = {1: ([[1, 1, 21, 21], [30, 5, 50, 25]], [0.9, 0.3]), 2: ([[1, 1, 21, 21]], [0.25]),
+                     3: ([[1, 1, 21, 21], [30, 5, 50, 25]], [0.8, 0.6])}
+            boxes, scores = table[self.calls]
+            return SimpleNamespace(boxes=np.array(boxes, np.float32), scores=np.array(scores, np.float32))
+
+    monkeypatch.setattr("facedet.api.FaceDetector", Fake)
+    out = tmp_path / "out"
+    args = ["data", "pseudo-label", str(images), "--out", str(out), "--weights", "w.onnx", "--no-progress"]
+    assert main(args) == 1  # one unreadable image: named, left out, exit status says so
+    captured = capsys.readouterr()
+    assert "broken.jpg" in captured.err
+    assert "2 of 4 images, 3 faces" in captured.out and "1 ignore regions" in captured.out
+    recs = load_dataset(out / "label.txt")
+    assert [r.name for r in recs] == ["a", "c"]
+    np.testing.assert_allclose(recs[0].boxes, [[1, 1, 21, 21]])
+    np.testing.assert_allclose(recs[0].ignore, [[30, 5, 50, 25]])
+    assert recs[0].size == (60, 40) and len(recs[1].boxes) == 2 and len(recs[1].ignore) == 0
+    assert main(args) == 2 and "--force" in capsys.readouterr().err  # never overwrites without --force
+    assert main(["data", "pseudo-label", str(images), "--out", str(tmp_path / "o2"), "--weights", "w",
+                 "--threshold", "0.1", "--ignore-threshold", "0.3"]) == 2
+    assert "ignore_thr <= face_thr" in capsys.readouterr().err

@@ -1,5 +1,6 @@
 """``facedet data``: inspect annotation sets (``stats``), write synthetic WIDER-layout data (``synth``), and
-mark a detector's confident faces that no label covers as ignore regions (``ignore-unlabelled``)."""
+mark a detector's confident faces that no label covers as ignore regions (``ignore-unlabelled``), and label a
+folder of unlabelled images with a teacher's detections (``pseudo-label``)."""
 
 from __future__ import annotations
 
@@ -87,8 +88,54 @@ def _ignore_unlabelled(args: argparse.Namespace) -> int:
     return 1 if skipped else 0
 
 
+def _pseudo_label(args: argparse.Namespace) -> int:
+    """More varied images than the labelled sets hold, labelled by a stronger detector (self-training)."""
+    from pathlib import Path
+
+    import numpy as np
+    from tqdm import tqdm
+
+    from facedet.api import FaceDetector
+    from facedet.atomic import write_text_atomic
+    from facedet.data.pseudo import list_images, split_by_score
+    from facedet.data.records import ImageRecord
+    from facedet.data.retinaface import format_label_txt
+    from facedet.io import read_image
+
+    split_by_score(np.zeros((0, 4)), np.zeros(0), args.threshold, args.ignore_threshold)  # checks thresholds first
+    out = Path(args.out)
+    target = out / "label.txt"
+    if target.exists() and not args.force:
+        raise FileExistsError(f"{target} exists; pass --force to replace it")
+    paths = list_images(args.images)
+    det = FaceDetector(args.model, weights=args.weights, score_threshold=args.ignore_threshold, input_size=None,
+                       max_side=args.max_side, num_threads=args.threads)
+    records: list[ImageRecord] = []
+    skipped = 0
+    for path in tqdm(paths, desc="pseudo-label", unit="img", disable=args.no_progress):
+        try:
+            image = read_image(path)
+        except (ValueError, OSError) as exc:  # left out of label.txt, named here
+            skipped += 1
+            print(f"facedet data: skipping {path}: {exc}", file=sys.stderr)
+            continue
+        found = det.detect(image)
+        faces, ignore = split_by_score(found.boxes, found.scores, args.threshold, args.ignore_threshold,
+                                       args.min_side)
+        if len(faces) == 0 and not args.keep_empty:
+            continue
+        h, w = image.shape[:2]
+        records.append(ImageRecord(path=str(path.resolve()), boxes=faces, ignore=ignore, size=(w, h)))
+    write_text_atomic(target, format_label_txt(records))
+    print(f"{target}: {len(records)} of {len(paths)} images, {sum(len(r.boxes) for r in records)} faces "
+          f"(score >= {args.threshold}), {sum(len(r.ignore) for r in records)} ignore regions "
+          f"({args.ignore_threshold} <= score < {args.threshold})"
+          + (f"; {skipped} unreadable images left out" if skipped else ""))
+    return 1 if skipped else 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``facedet data {stats,synth}``."""
+    """Add ``facedet data {stats,synth,ignore-unlabelled,pseudo-label}``."""
     p = subparsers.add_parser("data", help="inspect data sets, write synthetic data")
     sub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     s = sub.add_parser("stats", help="images, faces, ignored faces and a face-height histogram",
@@ -123,3 +170,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     u.add_argument("--force", action="store_true", help="replace an existing OUT/label.txt")
     u.add_argument("--no-progress", action="store_true")
     u.set_defaults(func=_ignore_unlabelled)
+    q = sub.add_parser("pseudo-label", help="label a folder of unlabelled images with a teacher's detections",
+                       description="Writes OUT/label.txt (SCRFD xyxy layout, absolute image paths) for the images "
+                                   "under IMAGES: detections of --weights with score >= --threshold as faces, "
+                                   "those in [--ignore-threshold, --threshold) as ignore regions. Train on it "
+                                   "with --data OUT.")
+    q.add_argument("images", help="folder of images (searched recursively)")
+    q.add_argument("--out", required=True, help="folder for label.txt")
+    q.add_argument("--weights", required=True, help="the teacher's weights (e.g. an official .onnx)")
+    q.add_argument("--model", default="scrfd_500m")
+    q.add_argument("--threshold", type=float, default=0.5, help="lowest score kept as a face")
+    q.add_argument("--ignore-threshold", type=float, default=0.2, help="lowest score kept as an ignore region")
+    q.add_argument("--min-side", type=float, default=4.0, help="drop detections thinner than this (pixels)")
+    q.add_argument("--max-side", type=int, default=1024, help="long-side cap of the detector's input")
+    q.add_argument("--keep-empty", action="store_true", help="also list images with no face (as negatives)")
+    q.add_argument("--threads", type=int, default=0)
+    q.add_argument("--force", action="store_true", help="replace an existing OUT/label.txt")
+    q.add_argument("--no-progress", action="store_true")
+    q.set_defaults(func=_pseudo_label)

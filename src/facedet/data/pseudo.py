@@ -1,0 +1,45 @@
+"""Pseudo-labels: a teacher detector's output on unlabelled images, as faces and ignore regions.
+
+A detection scored at least ``face_thr`` becomes a face; one scored in ``[ignore_thr, face_thr)`` becomes
+an ignore region, so that the student is taught neither face nor background where the teacher is unsure
+(the usual two-threshold rule of self-training detectors, e.g. "Unbiased Teacher", Liu et al. 2021, whose
+single threshold we split in two). Boxes thinner than ``min_side`` pixels are dropped: at that size the
+teacher's box is noise, not a face to learn.
+
+Choices (ours): ``face_thr`` 0.5 (SCRFD's own demo threshold), ``ignore_thr`` 0.2, ``min_side`` 4.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+
+
+def list_images(folder: str | os.PathLike) -> list[Path]:
+    """The image files under ``folder`` (recursive, by suffix, sorted); a clear error when there are none."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise NotADirectoryError(f"{root}: not a folder of images")
+    found = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not found:
+        raise FileNotFoundError(f"{root}: no image files ({', '.join(IMAGE_SUFFIXES)}) in it or below it")
+    return found
+
+
+def split_by_score(boxes: np.ndarray, scores: np.ndarray, face_thr: float = 0.5, ignore_thr: float = 0.2,
+                   min_side: float = 4.0) -> tuple[np.ndarray, np.ndarray]:
+    """``(faces, ignore)`` as float32 ``(N, 4)`` xyxy arrays from one image's detections (see module doc)."""
+    if not 0.0 <= ignore_thr <= face_thr <= 1.0:
+        raise ValueError(f"need 0 <= ignore_thr <= face_thr <= 1, got {ignore_thr} and {face_thr}")
+    boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+    scores = np.asarray(scores, dtype=np.float32).reshape(-1)
+    if len(boxes) != len(scores):
+        raise ValueError(f"{len(boxes)} boxes but {len(scores)} scores")
+    big = ((boxes[:, 2:] - boxes[:, :2]) >= min_side).all(1)
+    face = big & (scores >= face_thr)
+    unsure = big & (scores >= ignore_thr) & ~face
+    return boxes[face], boxes[unsure]
