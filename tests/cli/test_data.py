@@ -44,6 +44,11 @@ def test_ignore_unlabelled_adds_only_uncovered_detections(tmp_path, monkeypatch,
     assert "--force" in capsys.readouterr().err
     assert main(args + ["--force"]) == 0
     capsys.readouterr()
+    # --snap-iou: each first label equals its detection (IoU 1), so it stays put and is counted as snapped
+    assert main(args + ["--force", "--snap-iou", "0.5"]) == 0
+    assert "3 labels snapped" in capsys.readouterr().out
+    assert main(args + ["--force", "--snap-iou", "0"]) == 2
+    assert "--snap-iou" in capsys.readouterr().err
 
 
 def test_atomic_write_leaves_the_old_file_on_error(tmp_path) -> None:

@@ -57,3 +57,20 @@ def _empty(tmp_path):
     d = tmp_path / "empty"
     d.mkdir()
     return d
+
+
+def test_snap_boxes_takes_mutual_best_matches_only() -> None:
+    from facedet.data.pseudo import snap_boxes
+
+    labels = np.array([[0, 0, 10, 10],      # its best detection is d0 (IoU 81/100), and d0's best is it: snapped
+                       [0, 0, 10, 9],       # best is d0 too (IoU 72/99) but d0 prefers label 0: kept
+                       [50, 50, 60, 60],    # best is d2 at IoU 25/175 < 0.5: kept
+                       [100, 100, 110, 110]], np.float32)  # no detection near: kept
+    dets = np.array([[1, 1, 10, 10], [200, 200, 210, 210], [55, 55, 65, 65]], np.float32)
+    out, snapped = snap_boxes(labels, dets, iou_thr=0.5)
+    np.testing.assert_array_equal(snapped, [True, False, False, False])
+    np.testing.assert_array_equal(out, np.concatenate([dets[:1], labels[1:]]))
+    assert snap_boxes(labels, dets, iou_thr=0.1)[1].tolist() == [True, False, True, False]  # 25/175 = 0.14
+    out, snapped = snap_boxes(labels, np.zeros((0, 4)))
+    np.testing.assert_array_equal(out, labels)
+    assert not snapped.any()

@@ -51,11 +51,14 @@ def _ignore_unlabelled(args: argparse.Namespace) -> int:
     from facedet.atomic import write_text_atomic
     from facedet.checks import fraction
     from facedet.data import load_dataset
+    from facedet.data.pseudo import snap_boxes
     from facedet.data.retinaface import format_label_txt
     from facedet.io import read_image
     from facedet.ops.boxes import box_iou_np
 
     fraction("--threshold", args.threshold)
+    if args.snap_iou is not None:
+        fraction("--snap-iou", args.snap_iou, open_low=True)
     fraction("--iou", args.iou, open_low=True)
     out = Path(args.out)
     target = out / "label.txt"
@@ -64,7 +67,7 @@ def _ignore_unlabelled(args: argparse.Namespace) -> int:
     records = list(load_dataset(args.path, split=args.split))
     det = FaceDetector(args.model, weights=args.weights, score_threshold=args.threshold, input_size=None,
                        max_side=args.max_side, num_threads=args.threads)
-    added, skipped = 0, 0
+    added, skipped, snapped = 0, 0, 0
     for rec in tqdm(records, desc="ignore-unlabelled", unit="img", disable=args.no_progress):
         try:
             faces = det.detect(read_image(rec.path)).boxes
@@ -74,6 +77,9 @@ def _ignore_unlabelled(args: argparse.Namespace) -> int:
             continue
         if len(faces) == 0:
             continue
+        if args.snap_iou is not None:
+            rec.boxes, moved = snap_boxes(rec.boxes, faces, args.snap_iou)
+            snapped += int(moved.sum())
         covered = np.concatenate([rec.boxes, rec.ignore]) if len(rec.ignore) else rec.boxes
         overlap = box_iou_np(faces, covered).max(1) if len(covered) else np.zeros(len(faces))
         new = faces[overlap < args.iou].astype(np.float32)
@@ -84,6 +90,8 @@ def _ignore_unlabelled(args: argparse.Namespace) -> int:
     write_text_atomic(target, format_label_txt(records))
     print(f"{target}: {len(records)} images, {sum(len(r.boxes) for r in records)} faces, "
           f"{added} unlabelled detections (score >= {args.threshold}, IoU < {args.iou}) added as ignore regions"
+          + (f"; {snapped} labels snapped to the detector's box (IoU >= {args.snap_iou})"
+             if args.snap_iou is not None else "")
           + (f"; {skipped} unreadable images kept without detection" if skipped else ""))
     return 1 if skipped else 0
 
@@ -167,6 +175,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     u.add_argument("--max-side", type=int, default=1024, help="long-side cap of the detector's input")
     u.add_argument("--split", default="train", choices=["train", "val", "test"])
     u.add_argument("--threads", type=int, default=0)
+    u.add_argument("--snap-iou", type=float, default=None, metavar="IOU",
+                   help="also replace each label by the detection it mutually best matches at IOU or more "
+                        "(moves another set's box style to the detector's; facedet.data.pseudo.snap_boxes)")
     u.add_argument("--force", action="store_true", help="replace an existing OUT/label.txt")
     u.add_argument("--no-progress", action="store_true")
     u.set_defaults(func=_ignore_unlabelled)
