@@ -7,6 +7,8 @@
 # usage: benchmarks/train_default.sh SHARED_DIR [OUT_DIR] [extra key=value overrides]
 #   SHARED_DIR holds data/widerface, data/facemask and weights/scrfd/scrfd_500m.onnx (../shared here).
 #   TEACHER=FILE (environment) replaces that teacher, e.g. TEACHER=../shared/weights/scrfd/scrfd_2.5g.onnx.
+#   FACEMASK=DIR (environment) replaces SHARED_DIR/data/facemask, e.g. its labels snapped to WIDER's box
+#   style (facedet data ignore-unlabelled --snap-iou).
 #   Re-running continues from OUT_DIR/last.pt (bit-exact resume).
 #
 # CPU choices: 320x320 crops with the crop choices halved (0.15..1.0 of the short side) so faces keep the
@@ -19,10 +21,11 @@ SHARED=${1:?usage: benchmarks/train_default.sh SHARED_DIR [OUT_DIR] [overrides]}
 OUT=${2:-runs/default_kd}
 shift $(( $# >= 2 ? 2 : 1 ))
 TEACHER=${TEACHER:-$SHARED/weights/scrfd/scrfd_500m.onnx}
+FACEMASK=${FACEMASK:-$SHARED/data/facemask}
 RESUME=()
 [ -f "$OUT/last.pt" ] && RESUME=(--resume)
 exec nice -n 10 .venv/bin/python -m facedet train scrfd_500m \
-  --data "$SHARED/data/widerface" --data "$SHARED/data/facemask" --val "$SHARED/data/widerface" --out "$OUT" \
+  --data "$SHARED/data/widerface" --data "$FACEMASK" --val "$SHARED/data/widerface" --out "$OUT" \
   --teacher "$TEACHER" "${RESUME[@]}" --no-progress \
   train.threads=2 data.num_workers=1 data.input_size=320 \
   "data.crop_choice=[0.15,0.225,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0]" \
