@@ -78,3 +78,14 @@ def test_unknown_setting_and_bad_threshold_refused():
         recall_by_size({}, gt, "easy", score_thr=float("nan"))
     with pytest.raises(ValueError, match="finite"):
         recall_by_size({}, gt, "easy", edges=(0, float("nan")))
+
+
+def test_median_iou_is_the_best_iou_of_each_found_face_whatever_its_score():
+    gt = WiderGroundTruth([_img("a", [MID, BIG], [1, 2]), _img("b", [MID], [1])])
+    # a/MID: IoU 31/51 at score 0.95 and 41/51 at 0.9 (+1-pixel boxes 51 px wide): the best IoU is 41/51
+    # b/MID: exact (IoU 1); BIG: missed, so its bin has no IoU
+    preds = {"a": _rows([[100, 0, 50, 30], [100, 0, 50, 40]], [0.95, 0.9]), "b": _rows([MID], [0.2])}
+    bins = recall_by_size(preds, gt, "easy", edges=(32, 64))
+    assert bins[0].median_iou == pytest.approx((41 / 51 + 1.0) / 2)
+    assert math.isnan(bins[1].median_iou) and bins[1].to_dict()["median_iou"] is None
+    assert format_size_table(bins, "easy", 0.5).splitlines()[2].split()[-1] == f"{(41 / 51 + 1) / 2:.3f}"

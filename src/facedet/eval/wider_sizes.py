@@ -2,9 +2,11 @@
 
 AP says how much is lost, not where. This splits one setting's kept faces (e.g. Easy) by size and
 reports, per bin: the faces, the share found by any detection (the recall ceiling), the share found
-at ``score >= score_thr`` (raw detector scores, not the protocol's min-max normalised ones), and the
-median best score of the faces found. A detector blind to a size shows a low ceiling; one that finds
-a size but scores it low (under-confident) shows a high ceiling and a low recall at the threshold.
+at ``score >= score_thr`` (raw detector scores, not the protocol's min-max normalised ones), the
+median best score of the faces found, and the median best IoU of the faces found. A detector blind to a
+size shows a low ceiling; one that finds a size but scores it low (under-confident) shows a high ceiling
+and a low recall at the threshold. A low median IoU says the boxes are loose: a detector trained with
+IoU-quality scores (GFL's QFL, as SCRFD is) then scores those faces low too.
 
 Matching follows the protocol (``facedet.eval.wider``): a detection counts for its first-argmax gt face
 when their IoU (+1-pixel convention) is at least ``iou_thresh``. A face is found by the best-scoring
@@ -41,6 +43,7 @@ class SizeBin:
     found: int  # matched by some detection at any score
     found_at_thr: int  # matched by a detection with score >= score_thr
     median_score: float  # best score of each face found, median (NaN when none has a score)
+    median_iou: float = float("nan")  # best IoU of each face found, median (NaN when none is found)
 
     @property
     def ceiling(self) -> float:
@@ -55,7 +58,7 @@ class SizeBin:
         return {"low": self.low, "high": None if np.isinf(self.high) else self.high, "faces": self.faces,
                 "found": self.found, "found_at_thr": self.found_at_thr, "ceiling": _none_if_nan(self.ceiling),
                 "recall": _none_if_nan(self.recall),
-                "median_score": _none_if_nan(self.median_score)}
+                "median_score": _none_if_nan(self.median_score), "median_iou": _none_if_nan(self.median_iou)}
 
 
 def recall_by_size(
@@ -68,7 +71,7 @@ def recall_by_size(
     iou_thresh: float = 0.5,
     subset: Iterable[Key] | None = None,
 ) -> list[SizeBin]:
-    """Recall ceiling, recall at ``score_thr`` and median score per ``sqrt(w*h)`` bin of ``setting``'s faces.
+    """Recall ceiling, recall at ``score_thr``, median score and median IoU per size bin of ``setting``'s faces.
 
     ``edges`` are the increasing, finite lower bounds of the bins; the last bin is open-ended and faces
     below the first edge are left out. ``setting`` is one of ``easy``, ``medium``, ``hard``, ``all``. Image
@@ -92,6 +95,8 @@ def recall_by_size(
     matched[m.gidx[hit]] = True
     best_score = np.full(len(size), np.nan)
     np.fmax.at(best_score, m.gidx[hit], m.score[hit])  # fmax: a NaN score does not hide a real one
+    best_iou = np.zeros(len(size))
+    np.maximum.at(best_iou, m.gidx[hit], m.best[hit])
     which = np.searchsorted(e, size, side="right") - 1  # -1: below the first edge (left out)
     out = []
     for b, low in enumerate(e):
@@ -100,15 +105,18 @@ def recall_by_size(
         scored = s[~np.isnan(s)]
         out.append(SizeBin(float(low), float(e[b + 1]) if b + 1 < len(e) else float("inf"), int(in_bin.sum()),
                            int((in_bin & matched).sum()), int((scored >= score_thr).sum()),
-                           float(np.median(scored)) if scored.size else float("nan")))
+                           float(np.median(scored)) if scored.size else float("nan"),
+                           float(np.median(best_iou[in_bin & matched])) if (in_bin & matched).any() else float("nan")))
     return out
 
 
 def format_size_table(bins: list[SizeBin], setting: str, score_thr: float) -> str:
     """A plain-text table of ``recall_by_size``'s bins."""
-    lines = [f"{setting} faces by size sqrt(w*h): recall ceiling, recall at score >= {score_thr:g}, median score",
-             f"{'size px':<11} {'faces':>6} {'ceiling':>8} {'recall':>7} {'median':>7}"]
+    lines = [f"{setting} faces by size sqrt(w*h): recall ceiling, recall at score >= {score_thr:g}, median score, "
+             f"median IoU of the faces found",
+             f"{'size px':<11} {'faces':>6} {'ceiling':>8} {'recall':>7} {'median':>7} {'IoU':>6}"]
     for b in bins:
         rng = f"{b.low:g}+" if np.isinf(b.high) else f"{b.low:g}-{b.high:g}"
-        lines.append(f"{rng:<11} {b.faces:>6d} {b.ceiling:>8.3f} {b.recall:>7.3f} {b.median_score:>7.3f}")
+        lines.append(f"{rng:<11} {b.faces:>6d} {b.ceiling:>8.3f} {b.recall:>7.3f} {b.median_score:>7.3f} "
+                     f"{b.median_iou:>6.3f}")
     return "\n".join(lines)
