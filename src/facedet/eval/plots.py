@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +70,30 @@ def plot_wider_pr(result: WiderResult, path: str | Path, title: str | None = Non
     ax.set_ylabel("precision")
     subset = " (subset)" if result.subset else ""
     ax.set_title(title or f"WIDER FACE val{subset}: {result.num_images} images")
+    return _finish(plt, fig, ax, path, legend_loc="lower left")
+
+
+def plot_wider_pr_compare(results: Mapping[str, WiderResult], setting: str, path: str | Path,
+                          title: str | None = None) -> Path:
+    """One setting's PR curves of several detectors on one PNG (label -> result), AP in the legend: where a
+    curve falls off says at which recall the detector's scores stop ranking faces above background."""
+    if not results:
+        raise ValueError("no results to plot")
+    missing = [label for label, r in results.items() if setting not in r.settings]
+    if missing:
+        raise ValueError(f"setting {setting!r} is not in the results of {', '.join(missing)}")
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 5), dpi=100)
+    for label, r in results.items():
+        s = r.settings[setting]
+        ax.plot(s.recall, s.precision, label=f"{label}: AP {s.ap:.4f}")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.01)
+    ax.set_xlabel("recall")
+    ax.set_ylabel("precision")
+    first = next(iter(results.values()))
+    ax.set_title(title or f"WIDER FACE val{' (subset)' if first.subset else ''}, {setting}: "
+                          f"{first.settings[setting].num_faces} faces")
     return _finish(plt, fig, ax, path, legend_loc="lower left")
 
 
