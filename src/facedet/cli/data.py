@@ -142,6 +142,17 @@ def _pseudo_label(args: argparse.Namespace) -> int:
     return 1 if skipped else 0
 
 
+def _labeller_args(p: argparse.ArgumentParser, weights_help: str) -> None:
+    """The options both detector-driven labellers take: output folder, detector, threads, overwrite, progress."""
+    p.add_argument("--out", required=True, help="folder for label.txt")
+    p.add_argument("--weights", required=True, help=weights_help)
+    p.add_argument("--model", default="scrfd_500m")
+    p.add_argument("--max-side", type=int, default=1024, help="long-side cap of the detector's input")
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--force", action="store_true", help="replace an existing OUT/label.txt")
+    p.add_argument("--no-progress", action="store_true")
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``facedet data {stats,synth,ignore-unlabelled,pseudo-label}``."""
     p = subparsers.add_parser("data", help="inspect data sets, write synthetic data")
@@ -167,19 +178,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    "labels plus, as ignore regions, every detection of --weights with score >= "
                                    "--threshold that overlaps no label or ignore region by --iou or more.")
     u.add_argument("path", help="any data set load_dataset reads (WIDER root, label.txt, VOC, WebFaces)")
-    u.add_argument("--out", required=True, help="folder for label.txt")
-    u.add_argument("--weights", required=True, help="the detector's weights (e.g. an official .onnx)")
-    u.add_argument("--model", default="scrfd_500m")
+    _labeller_args(u, "the detector's weights (e.g. an official .onnx)")
     u.add_argument("--threshold", type=float, default=0.5)
     u.add_argument("--iou", type=float, default=0.3)
-    u.add_argument("--max-side", type=int, default=1024, help="long-side cap of the detector's input")
     u.add_argument("--split", default="train", choices=["train", "val", "test"])
-    u.add_argument("--threads", type=int, default=0)
     u.add_argument("--snap-iou", type=float, default=None, metavar="IOU",
                    help="also replace each label by the detection it mutually best matches at IOU or more "
                         "(moves another set's box style to the detector's; facedet.data.pseudo.snap_boxes)")
-    u.add_argument("--force", action="store_true", help="replace an existing OUT/label.txt")
-    u.add_argument("--no-progress", action="store_true")
     u.set_defaults(func=_ignore_unlabelled)
     q = sub.add_parser("pseudo-label", help="label a folder of unlabelled images with a teacher's detections",
                        description="Writes OUT/label.txt (SCRFD xyxy layout, absolute image paths) for the images "
@@ -187,15 +192,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    "those in [--ignore-threshold, --threshold) as ignore regions. Train on it "
                                    "with --data OUT.")
     q.add_argument("images", help="folder of images (searched recursively)")
-    q.add_argument("--out", required=True, help="folder for label.txt")
-    q.add_argument("--weights", required=True, help="the teacher's weights (e.g. an official .onnx)")
-    q.add_argument("--model", default="scrfd_500m")
+    _labeller_args(q, "the teacher's weights (e.g. an official .onnx)")
     q.add_argument("--threshold", type=float, default=0.5, help="lowest score kept as a face")
     q.add_argument("--ignore-threshold", type=float, default=0.2, help="lowest score kept as an ignore region")
     q.add_argument("--min-side", type=float, default=4.0, help="drop detections thinner than this (pixels)")
-    q.add_argument("--max-side", type=int, default=1024, help="long-side cap of the detector's input")
     q.add_argument("--keep-empty", action="store_true", help="also list images with no face (as negatives)")
-    q.add_argument("--threads", type=int, default=0)
-    q.add_argument("--force", action="store_true", help="replace an existing OUT/label.txt")
-    q.add_argument("--no-progress", action="store_true")
     q.set_defaults(func=_pseudo_label)
