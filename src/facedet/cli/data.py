@@ -183,8 +183,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     u.add_argument("--iou", type=float, default=0.3)
     u.add_argument("--split", default="train", choices=["train", "val", "test"])
     u.add_argument("--snap-iou", type=float, default=None, metavar="IOU",
-                   help="also replace each label by the detection it mutually best matches at IOU or more "
-                        "(moves another set's box style to the detector's; facedet.data.pseudo.snap_boxes)")
+                   help="also replace each label by the detection (score >= --threshold) it mutually best "
+                        "matches at IOU or more (moves another set's box style to the detector's; "
+                        "facedet.data.pseudo.snap_boxes)")
     u.set_defaults(func=_ignore_unlabelled)
     q = sub.add_parser("pseudo-label", help="label a folder of unlabelled images with a teacher's detections",
                        description="Writes OUT/label.txt (SCRFD xyxy layout, absolute image paths) for the images "
