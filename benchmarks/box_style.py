@@ -1,6 +1,7 @@
 """How a data set's face boxes differ in style from a detector's: per matched face (IoU >= 0.4, faces of
-32 px and larger), the mean log width and height ratios (detector / label), the centre offset in face sizes
-(positive: the detector's centre lies right / below), and the median IoU. One row per data set.
+32 px and larger), the mean log width and height ratios (detector / label), the centre offset over the
+label's width and height (positive: the detector's centre lies right / below), and the median IoU. One row per
+data set (``facedet.data.pseudo.box_offsets``).
 
 usage: python benchmarks/box_style.py DATA [DATA ...] [--weights scrfd_2.5g.onnx] [--model scrfd_2.5g]
        [--images 150] [--seed 0] [--threads 1]
@@ -16,8 +17,8 @@ import numpy as np
 
 from facedet.api import FaceDetector
 from facedet.data import load_dataset
+from facedet.data.pseudo import box_offsets
 from facedet.io import read_image
-from facedet.ops.boxes import box_iou_np
 
 
 def style_rows(det: FaceDetector, path: str, images: int, seed: int) -> np.ndarray:
@@ -30,15 +31,11 @@ def style_rows(det: FaceDetector, path: str, images: int, seed: int) -> np.ndarr
         found = det.detect(read_image(rec.path)).boxes if len(rec.boxes) else np.zeros((0, 4))
         if not len(found):
             continue
-        iou = box_iou_np(rec.boxes, found)
-        j = iou.argmax(1)
-        best = iou[np.arange(len(j)), j]
-        ok = best >= 0.4
-        g, p = rec.boxes[ok], found[j[ok]]
-        gw, gh, pw, ph = g[:, 2] - g[:, 0], g[:, 3] - g[:, 1], p[:, 2] - p[:, 0], p[:, 3] - p[:, 1]
-        s = np.sqrt(gw * gh)
-        out.append(np.c_[np.log(pw / gw), np.log(ph / gh), (p[:, 0] + p[:, 2] - g[:, 0] - g[:, 2]) / 2 / s,
-                         (p[:, 1] + p[:, 3] - g[:, 1] - g[:, 3]) / 2 / s, best[ok], s])
+        o = box_offsets(rec.boxes, found)
+        ok = o.iou >= 0.4
+        g = rec.boxes[ok]
+        size = np.sqrt((g[:, 2] - g[:, 0]) * (g[:, 3] - g[:, 1]))
+        out.append(np.c_[np.log(o.w_ratio[ok]), np.log(o.h_ratio[ok]), o.dx[ok], o.dy[ok], o.iou[ok], size])
     return np.concatenate(out)
 
 

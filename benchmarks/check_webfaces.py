@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from facedet.api import FaceDetector
+from facedet.data.pseudo import box_offsets
 from facedet.data.webfaces import SQUARE, WIDER_SHAPE, load_webfaces
 from facedet.ops.boxes import box_iou_np as box_iou
 
@@ -45,18 +46,14 @@ def main() -> None:
         faces = det.detect(img).boxes
         found += len(faces)
         if len(faces):
-            iou = box_iou(rec.boxes, faces)
-            best = iou.argmax(1)
-            ious.extend(iou.max(1).tolist())
-            for b, j in zip(rec.boxes, best, strict=True):
-                f = faces[j]
-                bw, bh = b[2] - b[0], b[3] - b[1]
-                ratios.append(np.sqrt((f[2] - f[0]) * (f[3] - f[1]) / (bw * bh)))
-                wr.append((f[2] - f[0]) / bw)
-                hr.append((f[3] - f[1]) / bh)
-                dx.append(((f[0] + f[2]) - (b[0] + b[2])) / 2 / bw)
-                dy.append(((f[1] + f[3]) - (b[1] + b[3])) / 2 / bh)
-            unlabelled += int((iou.max(0) < 0.3).sum())
+            o = box_offsets(rec.boxes, faces)
+            ious.extend(o.iou.tolist())
+            ratios.extend(np.sqrt(o.w_ratio * o.h_ratio).tolist())
+            wr.extend(o.w_ratio.tolist())
+            hr.extend(o.h_ratio.tolist())
+            dx.extend(o.dx.tolist())
+            dy.extend(o.dy.tolist())
+            unlabelled += int((box_iou(rec.boxes, faces).max(0) < 0.3).sum())
         else:
             ious.extend([0.0] * len(rec.boxes))
         if args.montage and len(tiles) < 12:

@@ -74,3 +74,19 @@ def test_snap_boxes_takes_mutual_best_matches_only() -> None:
     out, snapped = snap_boxes(labels, np.zeros((0, 4)))
     np.testing.assert_array_equal(out, labels)
     assert not snapped.any()
+
+
+def test_box_offsets_against_the_best_iou_detection() -> None:
+    from facedet.data.pseudo import box_offsets
+
+    labels = np.array([[0, 0, 10, 20], [100, 100, 110, 110]], np.float32)
+    # label 0's best is d1 (12 wide, 16 high, centre (7, 8) against the label's (5, 10)); label 1's is d2
+    dets = np.array([[50, 50, 60, 60], [1, 0, 13, 16], [100, 100, 110, 110]], np.float32)
+    o = box_offsets(labels, dets)
+    np.testing.assert_allclose(o.w_ratio, [1.2, 1.0])
+    np.testing.assert_allclose(o.h_ratio, [0.8, 1.0])
+    np.testing.assert_allclose(o.dx, [2 / 10, 0.0])
+    np.testing.assert_allclose(o.dy, [-2 / 20, 0.0])
+    np.testing.assert_allclose(o.iou, [144 / (200 + 192 - 144), 1.0])
+    with pytest.raises(ValueError, match="no detections"):
+        box_offsets(labels, np.zeros((0, 4)))

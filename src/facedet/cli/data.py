@@ -8,6 +8,7 @@ import argparse
 import json
 import logging
 import sys
+from pathlib import Path
 
 
 def _stats(args: argparse.Namespace) -> int:
@@ -39,11 +40,17 @@ def _synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _label_target(args: argparse.Namespace) -> Path:
+    """OUT/label.txt of a labeller, refused when it exists and --force is not given."""
+    target = Path(args.out) / "label.txt"
+    if target.exists() and not args.force:
+        raise FileExistsError(f"{target} exists; pass --force to replace it")
+    return target
+
+
 def _ignore_unlabelled(args: argparse.Namespace) -> int:
     """Partially labelled sets (WebFaces leaves about one confident face in nine unlabelled) teach a
     detector that those faces are background; as ignore regions they are neither face nor background."""
-    from pathlib import Path
-
     import numpy as np
     from tqdm import tqdm
 
@@ -60,10 +67,7 @@ def _ignore_unlabelled(args: argparse.Namespace) -> int:
     if args.snap_iou is not None:
         fraction("--snap-iou", args.snap_iou, open_low=True)
     fraction("--iou", args.iou, open_low=True)
-    out = Path(args.out)
-    target = out / "label.txt"
-    if target.exists() and not args.force:
-        raise FileExistsError(f"{target} exists; pass --force to replace it")
+    target = _label_target(args)
     records = list(load_dataset(args.path, split=args.split))
     det = FaceDetector(args.model, weights=args.weights, score_threshold=args.threshold, input_size=None,
                        max_side=args.max_side, num_threads=args.threads)
@@ -98,8 +102,6 @@ def _ignore_unlabelled(args: argparse.Namespace) -> int:
 
 def _pseudo_label(args: argparse.Namespace) -> int:
     """More varied images than the labelled sets hold, labelled by a stronger detector (self-training)."""
-    from pathlib import Path
-
     import numpy as np
     from tqdm import tqdm
 
@@ -111,10 +113,7 @@ def _pseudo_label(args: argparse.Namespace) -> int:
     from facedet.io import read_image
 
     split_by_score(np.zeros((0, 4)), np.zeros(0), args.threshold, args.ignore_threshold)  # checks thresholds first
-    out = Path(args.out)
-    target = out / "label.txt"
-    if target.exists() and not args.force:
-        raise FileExistsError(f"{target} exists; pass --force to replace it")
+    target = _label_target(args)
     paths = list_images(args.images)
     det = FaceDetector(args.model, weights=args.weights, score_threshold=args.ignore_threshold, input_size=None,
                        max_side=args.max_side, num_threads=args.threads)

@@ -12,9 +12,12 @@ Choices (ours): ``face_thr`` 0.5 (SCRFD's own demo threshold), ``ignore_thr`` 0.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from facedet.ops.boxes import box_iou_np
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
@@ -50,12 +53,10 @@ def snap_boxes(labels: np.ndarray, detections: np.ndarray, iou_thr: float = 0.5)
     best match (highest IoU both ways) at ``iou_thr`` or more; other labels are kept as they are.
 
     Why: data sets draw face boxes in their own style. The Kaggle face-mask labels, against SCRFD-2.5GF's
-    WIDER-style boxes, are about 10% shorter and sit 14% of the face size lower (benchmarks/box_style.py),
+    WIDER-style boxes, are about 10% shorter and sit 13% of their height lower (benchmarks/box_style.py),
     and a student trained on both styles learns the spread. Snapping to a WIDER-trained teacher's box moves
     the labels the teacher agrees with into WIDER's style while the teacher's misses keep the human box.
     """
-    from facedet.ops.boxes import box_iou_np
-
     labels = np.asarray(labels, dtype=np.float32).reshape(-1, 4)
     detections = np.asarray(detections, dtype=np.float32).reshape(-1, 4)
     snapped = np.zeros(len(labels), dtype=bool)
@@ -68,3 +69,29 @@ def snap_boxes(labels: np.ndarray, detections: np.ndarray, iou_thr: float = 0.5)
     out = labels.copy()
     out[snapped] = detections[best[snapped]]
     return out, snapped
+
+
+@dataclass(frozen=True)
+class BoxOffsets:
+    """How each label's best-IoU detection differs from it: ``(N,)`` arrays, one entry per label."""
+
+    iou: np.ndarray  # IoU with that detection
+    w_ratio: np.ndarray  # detection width / label width
+    h_ratio: np.ndarray  # detection height / label height
+    dx: np.ndarray  # centre offset, detection minus label, over the label's width (positive: right)
+    dy: np.ndarray  # the same over the label's height (positive: below)
+
+
+def box_offsets(labels: np.ndarray, detections: np.ndarray) -> BoxOffsets:
+    """Compare each label (xyxy) with the detection of highest IoU; the box-style measure of
+    ``benchmarks/box_style.py`` and ``benchmarks/check_webfaces.py``. ``detections`` must not be empty."""
+    g = np.asarray(labels, dtype=np.float32).reshape(-1, 4)
+    d = np.asarray(detections, dtype=np.float32).reshape(-1, 4)
+    if not len(d):
+        raise ValueError("no detections to compare the labels with")
+    iou = box_iou_np(g, d)
+    p = d[iou.argmax(1)]
+    gw, gh = g[:, 2] - g[:, 0], g[:, 3] - g[:, 1]
+    return BoxOffsets(iou.max(1), (p[:, 2] - p[:, 0]) / gw, (p[:, 3] - p[:, 1]) / gh,
+                      ((p[:, 0] + p[:, 2]) - (g[:, 0] + g[:, 2])) / 2 / gw,
+                      ((p[:, 1] + p[:, 3]) - (g[:, 1] + g[:, 3])) / 2 / gh)

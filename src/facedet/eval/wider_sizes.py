@@ -101,12 +101,13 @@ def recall_by_size(
     out = []
     for b, low in enumerate(e):
         in_bin = kept & (which == b)
-        s = best_score[in_bin & matched]
+        found = in_bin & matched
+        s = best_score[found]
         scored = s[~np.isnan(s)]
         out.append(SizeBin(float(low), float(e[b + 1]) if b + 1 < len(e) else float("inf"), int(in_bin.sum()),
-                           int((in_bin & matched).sum()), int((scored >= score_thr).sum()),
+                           int(found.sum()), int((scored >= score_thr).sum()),
                            float(np.median(scored)) if scored.size else float("nan"),
-                           float(np.median(best_iou[in_bin & matched])) if (in_bin & matched).any() else float("nan")))
+                           float(np.median(best_iou[found])) if found.any() else float("nan")))
     return out
 
 
