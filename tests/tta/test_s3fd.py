@@ -29,6 +29,14 @@ def test_box_vote_hand_computed():
     assert box_vote(np.zeros((0, 5))).shape == (0, 5)  # the reference would crash here
 
 
+def test_box_vote_keeps_a_zero_area_box_as_its_own_cluster():
+    # with offset 0 a degenerate box has IoU 0/0 = nan with itself; it must still end its cluster
+    dets = np.array([[5, 5, 5, 9, 0.9], [0, 0, 10, 10, 0.5], [0, 0, 10, 10, 0.4]])
+    with np.errstate(invalid="ignore"):
+        out = box_vote(dets, iou_thr=0.5, keep=None, drop_singletons=False, offset=0.0)
+    assert np.allclose(out, [[5, 5, 5, 9, 0.9], [0, 0, 10, 10, 0.5]])
+
+
 def test_pyramid_scales_follow_reference_rules():
     t = PyramidTest(max_shrink=max_shrink_extd)
     m = math.sqrt(1700 * 1200 / (768 * 1024))

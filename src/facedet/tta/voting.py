@@ -38,6 +38,7 @@ def box_vote(
         inter = iw * ih
         iou = inter / (area[alive[0]] + area[alive] - inter)
         member = iou >= iou_thr
+        member[0] = True  # a zero-area top box (IoU 0/0) still forms its own cluster
         group = rest[member]
         alive = alive[~member]
         if drop_singletons and len(group) <= 1:
