@@ -76,6 +76,51 @@ def export_weights(ckpt_path: str | Path, out_path: str | Path, half: bool = Tru
     return save_atomic({"state_dict": state, **meta}, out_path)
 
 
+def _model_state(path: str | Path, use_ema: bool) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The model weights a file holds: an exported ``state_dict`` or a training checkpoint's (EMA) model."""
+    ck = load_checkpoint(path)
+    if "state_dict" in ck:
+        return ck["state_dict"], ck
+    if "model" in ck:
+        ema = ck.get("ema")
+        return (ema if use_ema and ema is not None else ck["model"]), ck
+    raise ValueError(f"{path}: holds neither exported weights ('state_dict') nor a training checkpoint ('model')")
+
+
+def average_weights(paths: list[str | Path], out_path: str | Path, half: bool = True, use_ema: bool = True) -> Path:
+    """Uniform weight average ("model soup", Wortsman et al. 2022) of runs fine-tuned from one start.
+
+    Each path is an exported weights file or a training checkpoint (its EMA weights unless ``use_ema`` is
+    False). Floating tensors are averaged in float32; integer buffers come from the first file, as do the
+    config, epoch and step of the written file, which also records ``averaged_from``. Files whose keys or
+    shapes differ are refused with the first difference named: averaging only makes sense for one network.
+    """
+    if len(paths) < 2:
+        raise ValueError(f"average_weights needs at least two files, got {len(paths)}")
+    first, meta = _model_state(paths[0], use_ema)
+    total = {k: v.float().clone() if v.is_floating_point() else v for k, v in first.items()}
+    for path in paths[1:]:
+        state, _ = _model_state(path, use_ema)
+        if state.keys() != first.keys():
+            diff = sorted(set(state) ^ set(first))
+            raise ValueError(f"{path}: its weights differ from {paths[0]}'s in key {diff[0]!r}")
+        for k, v in state.items():
+            if v.shape != first[k].shape:
+                raise ValueError(f"{path}: {k} has shape {tuple(v.shape)}, {paths[0]} has {tuple(first[k].shape)}")
+            if v.is_floating_point():
+                total[k] += v.float()
+    n = len(paths)
+    out: dict[str, torch.Tensor] = {}
+    for k, v in total.items():
+        if not v.is_floating_point():
+            out[k] = v
+            continue
+        mean = v / n
+        out[k] = mean.half() if half else mean.to(first[k].dtype)
+    keep = {k: meta[k] for k in ("config", "epoch", "step") if k in meta}
+    return save_atomic({"state_dict": out, **keep, "averaged_from": [str(p) for p in paths]}, out_path)
+
+
 # what a resumed run may change: how long it runs, how it logs and evaluates, where it computes.
 # Everything else is part of the state being resumed (the schedule, sampler, RNG and optimiser
 # restore over it), so a changed value would be ignored or would break the replay: it is refused.
