@@ -9,7 +9,7 @@ boxes, 5,684 faces. The repository states **no licence**: use the images for res
 commit them (nor the folder this script writes) to this project.
 
 Get the mirror with the project's search tool: ``fetch github:jolignier/face-mask-dataset-ilc-2021``
-gives a bare git directory (``/work/.mirror/jolignier+face-mask-dataset-ilc-2021/repo``); a
+gives a bare git directory (the path it prints is MIRROR_GIT_DIR); a
 ``git clone --mirror https://github.com/jolignier/face-mask-dataset-ilc-2021`` is equivalent. The
 packaged default model's stage 7-9 runs trained on the folder this script writes (as the "second
 face-mask set"; see ``src/facedet/weights/MODEL_CARD.md``).

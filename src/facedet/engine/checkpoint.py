@@ -65,17 +65,6 @@ def unwrap(model: torch.nn.Module) -> torch.nn.Module:
     return inner if isinstance(inner, torch.nn.Module) else model
 
 
-def export_weights(ckpt_path: str | Path, out_path: str | Path, half: bool = True, use_ema: bool = True) -> Path:
-    """Strip a training checkpoint to a (fp16) model state dict plus its model name and config."""
-    ckpt = load_checkpoint(ckpt_path)
-    ema = ckpt.get("ema")
-    state: dict[str, torch.Tensor] = ema if use_ema and ema is not None else ckpt["model"]
-    if half:
-        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
-    meta = {k: ckpt[k] for k in ("config", "epoch", "step", "metrics") if k in ckpt}
-    return save_atomic({"state_dict": state, **meta}, out_path)
-
-
 def _model_state(path: str | Path, use_ema: bool) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """The model weights a file holds: an exported ``state_dict`` or a training checkpoint's (EMA) model."""
     ck = load_checkpoint(path)
@@ -85,6 +74,15 @@ def _model_state(path: str | Path, use_ema: bool) -> tuple[dict[str, torch.Tenso
         ema = ck.get("ema")
         return (ema if use_ema and ema is not None else ck["model"]), ck
     raise ValueError(f"{path}: holds neither exported weights ('state_dict') nor a training checkpoint ('model')")
+
+
+def export_weights(ckpt_path: str | Path, out_path: str | Path, half: bool = True, use_ema: bool = True) -> Path:
+    """Strip a training checkpoint to a (fp16) model state dict plus its model name and config."""
+    state, ckpt = _model_state(ckpt_path, use_ema)
+    if half:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    meta = {k: ckpt[k] for k in ("config", "epoch", "step", "metrics") if k in ckpt}
+    return save_atomic({"state_dict": state, **meta}, out_path)
 
 
 def average_weights(paths: list[str | Path], out_path: str | Path, half: bool = True, use_ema: bool = True) -> Path:
