@@ -41,12 +41,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
-import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import IO
 
 import numpy as np
 from PIL import Image
@@ -54,6 +52,7 @@ from tqdm import tqdm
 
 from facedet.atomic import write_text_atomic
 from facedet.data.errors import AnnotationError
+from facedet.data.git_mirror import BlobReader, git_output
 from facedet.data.records import ImageRecord
 from facedet.data.retinaface import format_label_txt
 from facedet.data.voc import parse_voc_xml
@@ -88,58 +87,22 @@ SUMMARY = (
 )
 
 
-def _git(git_dir: Path, *args: str) -> bytes:
-    return subprocess.run(["git", "--git-dir", str(git_dir), *args], check=True, capture_output=True).stdout
-
-
 def branches(git_dir: Path) -> list[str]:
     """``refs/heads/main`` first, then the other branches in sorted order."""
-    refs = _git(git_dir, "for-each-ref", "--format=%(refname)", "refs/heads").decode().split()
+    refs = git_output(git_dir, "for-each-ref", "--format=%(refname)", "refs/heads").decode().split()
     return sorted(refs, key=lambda r: (r != MAIN, r))
 
 
 def tree_entries(git_dir: Path, refs: list[str]) -> Iterator[tuple[str, str]]:
     """``(blob id, path)`` of every file of every ref, in ref order, then ``git ls-tree`` order."""
     for ref in refs:
-        for entry in _git(git_dir, "ls-tree", "-r", "-z", ref).split(b"\0"):
+        for entry in git_output(git_dir, "ls-tree", "-r", "-z", ref).split(b"\0"):
             if not entry:
                 continue
             meta, path = entry.split(b"\t", 1)
             _mode, kind, oid = meta.decode().split()
             if kind == "blob":
                 yield oid, path.decode("utf-8", "surrogateescape")
-
-
-class BlobReader:
-    """Blob contents through one ``git cat-file --batch`` process."""
-
-    def __init__(self, git_dir: Path) -> None:
-        self._proc = subprocess.Popen(["git", "--git-dir", str(git_dir), "cat-file", "--batch"],
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        assert self._proc.stdin is not None and self._proc.stdout is not None
-        self._in: IO[bytes] = self._proc.stdin
-        self._out: IO[bytes] = self._proc.stdout
-
-    def read(self, oid: str) -> bytes | None:
-        """The blob's bytes, or None when the mirror lacks it."""
-        self._in.write(oid.encode() + b"\n")
-        self._in.flush()
-        header = self._out.readline().split()
-        if len(header) != 3:  # "<oid> missing"
-            return None
-        data = self._out.read(int(header[2]))
-        self._out.read(1)  # the newline after the contents
-        return data
-
-    def close(self) -> None:
-        self._in.close()
-        self._proc.wait()
-
-    def __enter__(self) -> BlobReader:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
 
 
 def index_tree(entries: Iterator[tuple[str, str]]) -> tuple[dict[str, list[str]], dict[str, str]]:
