@@ -3,44 +3,18 @@ label.txt and images, ``--commit``, and the refusals (which leave OUT_DIR as it 
 
 from __future__ import annotations
 
-import importlib.util
 import io
-import os
 import shutil
-import subprocess
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from facedet.data.git_mirror import GitMirrorError
-from tests.conftest import ROOT
+from tests.data.git_fixtures import blob, git, init_bare, load_script, mktree, set_branch
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not on PATH")
-
-SCRIPT = ROOT / "benchmarks" / "extract_afw.py"
-GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t",
-           "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
-
-
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("extract_afw", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _git(git_dir: Path, *args: str, data: bytes | None = None) -> str:
-    out = subprocess.run(["git", "--git-dir", str(git_dir), *args], input=data, capture_output=True, check=True,
-                         env={**os.environ, **GIT_ENV})
-    return out.stdout.decode().strip()
-
-
-def _mktree(git_dir: Path, entries: list[str]) -> str:
-    return _git(git_dir, "mktree", data=("\n".join(entries) + "\n").encode())
 
 
 def _commit(git_dir: Path, branch: str, files: dict[str, bytes]) -> None:
@@ -48,21 +22,18 @@ def _commit(git_dir: Path, branch: str, files: dict[str, bytes]) -> None:
     root: list[str] = []
     images: list[str] = []
     for path, data in files.items():
-        oid = _git(git_dir, "hash-object", "-w", "--stdin", data=data)
+        oid = blob(git_dir, data)
         folder, _, name = path.rpartition("/")
         (images if folder == "images" else root).append(f"100644 blob {oid}\t{name}")
     if images:
-        root.append(f"040000 tree {_mktree(git_dir, images)}\timages")
-    tree = _mktree(git_dir, root)
-    _git(git_dir, "update-ref", f"refs/heads/{branch}", _git(git_dir, "commit-tree", tree, "-m", branch))
+        root.append(f"040000 tree {mktree(git_dir, images)}\timages")
+    set_branch(git_dir, branch, mktree(git_dir, root))
 
 
 def _repo(tmp_path: Path, files: dict[str, bytes]) -> Path:
     """A bare repository whose HEAD (``main``) holds ``files``."""
-    git_dir = tmp_path / "mirror.git"
-    subprocess.run(["git", "init", "--bare", "-q", str(git_dir)], check=True, capture_output=True,
-                   env={**os.environ, **GIT_ENV})
-    _git(git_dir, "symbolic-ref", "HEAD", "refs/heads/main")
+    git_dir = init_bare(tmp_path / "mirror.git")
+    git(git_dir, "symbolic-ref", "HEAD", "refs/heads/main")
     _commit(git_dir, "main", files)
     return git_dir
 
@@ -101,7 +72,7 @@ def test_extract(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         {"a.jpg": A, "b.png": B, "c.png": C, "d.jpg": A, "e.png": E}))
     _commit(git_dir, "old", _afw(["a.jpg"], ["[0 0;5 5]"], {"a.jpg": A}))
 
-    script = _script()
+    script = load_script("extract_afw")
     out = tmp_path / "out"
     stats = script.extract(git_dir, out)
 
@@ -149,7 +120,7 @@ def test_extract(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_refusals(tmp_path: Path, capsys: pytest.CaptureFixture[str], files: dict[str, bytes], rev: str,
                   message: str) -> None:
     git_dir = _repo(tmp_path, files)
-    script = _script()
+    script = load_script("extract_afw")
     out = tmp_path / "dest" / "out"
     out.mkdir(parents=True)  # an empty OUT_DIR is allowed; it stays empty after a refusal
     with pytest.raises(GitMirrorError) as info:
@@ -163,7 +134,7 @@ def test_refusals(tmp_path: Path, capsys: pytest.CaptureFixture[str], files: dic
 
 def test_refuses_non_empty_out_dir(tmp_path: Path) -> None:
     git_dir = _repo(tmp_path, _afw(["a.jpg"], ["[1 1;9 9]"], {"a.jpg": A}))
-    script = _script()
+    script = load_script("extract_afw")
     out = tmp_path / "out"
     (out / "images").mkdir(parents=True)
     (out / "images" / "old.jpg").write_bytes(b"old")

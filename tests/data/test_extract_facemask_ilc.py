@@ -4,46 +4,21 @@ skips and the written label.txt."""
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import io
-import os
 import shutil
-import subprocess
 from pathlib import Path
-from types import ModuleType
 
 import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import ROOT
+from tests.data.git_fixtures import blob, init_bare, load_script, mktree, set_branch
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not on PATH")
 
-SCRIPT = ROOT / "benchmarks" / "extract_facemask_ilc.py"
 LFS_POINTER = (b"version https://git-lfs.github.com/spec/v1\n"
                b"oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n")
-
-
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("extract_facemask_ilc", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _git(git_dir: Path, *args: str, data: bytes | None = None) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@t", "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
-    out = subprocess.run(["git", "--git-dir", str(git_dir), *args], input=data, capture_output=True, check=True,
-                         env=env)
-    return out.stdout.decode().strip()
-
-
-def _mktree(git_dir: Path, entries: list[str]) -> str:
-    return _git(git_dir, "mktree", data=("\n".join(entries) + "\n").encode())
 
 
 def _branch(git_dir: Path, branch: str, files: dict[str, bytes]) -> None:
@@ -51,11 +26,10 @@ def _branch(git_dir: Path, branch: str, files: dict[str, bytes]) -> None:
     folders: dict[str, list[str]] = {}
     for path, data in files.items():
         folder, name = path.split("/")
-        oid = _git(git_dir, "hash-object", "-w", "--stdin", data=data)
+        oid = blob(git_dir, data)
         folders.setdefault(folder, []).append(f"100644 blob {oid}\t{name}")
-    root = [f"040000 tree {_mktree(git_dir, lines)}\t{folder}" for folder, lines in folders.items()]
-    tree = _mktree(git_dir, root)
-    _git(git_dir, "update-ref", f"refs/heads/{branch}", _git(git_dir, "commit-tree", tree, "-m", branch))
+    root = [f"040000 tree {mktree(git_dir, lines)}\t{folder}" for folder, lines in folders.items()]
+    set_branch(git_dir, branch, mktree(git_dir, root))
 
 
 def _png(w: int, h: int, seed: int) -> bytes:
@@ -81,8 +55,7 @@ def _xml(size: tuple[int, int], boxes: list[tuple[float, float, float, float]]) 
 
 
 def test_extract(tmp_path: Path) -> None:
-    git_dir = tmp_path / "mirror.git"
-    subprocess.run(["git", "init", "--bare", "-q", str(git_dir)], check=True, capture_output=True)
+    git_dir = init_bare(tmp_path / "mirror.git")
     a, b, c, d, f = _png(40, 30, 0), _jpeg(64, 48), _png(50, 50, 1), _png(20, 20, 2), _png(80, 60, 3)
     boxes_a = [(11, 10, 31, 30), (60, 40, 100, 70), (0, 0, 3, 3)]
     _branch(git_dir, "main", {
@@ -105,7 +78,7 @@ def test_extract(tmp_path: Path) -> None:
         "more/a.png": f,  # stem "a" again: fmilc_a.png is taken; a.xml (80x60) fits it unscaled
     })
 
-    script = _script()
+    script = load_script("extract_facemask_ilc")
     out = tmp_path / "out"
     stats = script.extract(git_dir, out)
 
