@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from tqdm import tqdm
 
 from facedet.api import FaceDetector
@@ -71,7 +70,7 @@ def main() -> None:
         det = FaceDetector(args.model, weights=weights, score_threshold=0.02, num_threads=args.threads)
         dets = []
         for r in tqdm(records, desc=Path(weights).name, leave=False):
-            found = det.detect(np.asarray(Image.open(r.path).convert("RGB")))
+            found = det.detect(r.path)  # read by the detector itself, in its own colour order
             dets.append(np.concatenate([found.boxes, found.scores[:, None]], axis=1))
         ap_value = average_precision(dets, faces, ignore, iou_thr=args.iou)
         print(f"| {weights} | {ap_value:.4f} | {time.time() - t0:.0f} |", flush=True)
